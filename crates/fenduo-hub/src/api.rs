@@ -1,0 +1,263 @@
+//! HTTP handlers of `/api/v1`.
+
+use std::collections::HashSet;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use fenduo_proto::{
+    ChangePage, GroupStatus, IngestReport, LoginRequest, LoginResponse, Me, MetricBatch, MetricSample,
+    Role, StatusSnapshot,
+};
+use serde::Deserialize;
+
+use crate::auth::{self, Caller};
+use crate::error::{HubError, HubResult};
+use crate::live;
+use crate::AppState;
+
+/// Samples further than this from the hub's clock are refused.
+pub const MAX_SAMPLE_SKEW: Duration = Duration::minutes(15);
+/// Most samples in one ingest batch.
+pub const MAX_BATCH: usize = 50_000;
+/// Upper bounds that no real group reaches; larger values are data errors.
+const MAX_WATCHING: i64 = 100_000;
+const MAX_MESSAGES: i64 = 100_000;
+const MAX_ORDERS: i64 = 1_000_000;
+const MAX_GMV_FEN: i64 = 100_000_000_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/changes", get(changes))
+        .route("/status", get(status))
+        .route("/metrics", post(ingest))
+        .route("/live", get(live_socket))
+}
+
+async fn login(State(state): State<AppState>, body: Bytes) -> HubResult<Json<LoginResponse>> {
+    let req: LoginRequest = parse_json(&body)?;
+    let creds = state.store.credentials(req.username.trim()).await?;
+    // Verify against a dummy hash when the user is unknown so timing does not reveal usernames.
+    let (ok, creds) = match creds {
+        Some(c) => (auth::verify_password(&req.password, &c.password_hash), Some(c)),
+        None => {
+            auth::verify_password(&req.password, &state.dummy_hash);
+            (false, None)
+        }
+    };
+    let creds = match (ok, creds) {
+        (true, Some(c)) => c,
+        _ => return Err(HubError::BadCredentials),
+    };
+    let (token, hash) = auth::new_token();
+    let expires_at = Utc::now() + auth::TOKEN_LIFETIME;
+    state.store.insert_token(&hash, &creds.user.id, expires_at).await?;
+    let region = match &creds.user.region_id {
+        Some(id) => state.store.region(id).await?,
+        None => None,
+    };
+    Ok(Json(LoginResponse { token, expires_at, user: creds.user, region }))
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> HubResult<Json<serde_json::Value>> {
+    state.store.revoke_token(&caller.token_hash).await?;
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> HubResult<Json<Me>> {
+    let region = match &caller.user.region_id {
+        Some(id) => state.store.region(id).await?,
+        None => None,
+    };
+    Ok(Json(Me { user: caller.user, region, server_time: Utc::now() }))
+}
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+async fn changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ChangesQuery>,
+) -> HubResult<Json<ChangePage>> {
+    let scope = caller.scope()?;
+    if q.after < 0 {
+        return Err(HubError::invalid("invalid_query", "after", "must be 0 or a cursor the hub returned"));
+    }
+    let limit = q.limit.unwrap_or(500).clamp(1, 2000);
+    Ok(Json(state.store.changes(q.after, limit, &scope).await?))
+}
+
+async fn status(State(state): State<AppState>, caller: Caller) -> HubResult<Json<StatusSnapshot>> {
+    let scope = caller.scope()?;
+    let session = state.store.live_session().await?;
+    let statuses = match &session {
+        Some(s) => state.store.statuses(&s.id, &scope).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(StatusSnapshot { session_id: session.map(|s| s.id), statuses, server_time: Utc::now() }))
+}
+
+/// Metric ingest: a JSON `MetricBatch`, or NDJSON (one `MetricSample` a line) when the content
+/// type says `application/x-ndjson`. The whole batch is validated first; a refused batch stores
+/// nothing.
+async fn ingest(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HubResult<Json<IngestReport>> {
+    caller.require(&[Role::Admin])?;
+    let ndjson = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-ndjson"));
+    let samples = if ndjson { parse_ndjson(&body)? } else { parse_json::<MetricBatch>(&body)?.samples };
+    if samples.len() > MAX_BATCH {
+        return Err(HubError::invalid(
+            "batch_too_large",
+            "samples",
+            format!("{} samples in one batch; send at most {MAX_BATCH}", samples.len()),
+        ));
+    }
+    let session = state.store.live_session().await?.ok_or_else(|| HubError::Invalid {
+        code: "no_live_session",
+        message: "no session is live: mark the session started before sending metrics".into(),
+        field: None,
+    })?;
+    let now = Utc::now();
+    let directory = state.groups.read().expect("group directory lock").clone();
+    let mut checked = Vec::with_capacity(samples.len());
+    for (i, s) in samples.iter().enumerate() {
+        let meta = directory.get(&s.group_id).ok_or_else(|| {
+            HubError::invalid("invalid_sample", format!("samples[{i}].group_id"), format!("unknown group {:?}", s.group_id))
+        })?;
+        if let Some(field) = scope_check(&caller, meta) {
+            return Err(HubError::Forbidden(format!("samples[{i}].group_id: {field}")));
+        }
+        let status = validate_sample(i, s, &session.id, now)?;
+        checked.push((status, meta.clone()));
+    }
+    let with_history: Vec<(GroupStatus, bool)> = {
+        let last = state.history.lock().expect("history lock");
+        let mut seen = HashSet::new();
+        checked
+            .iter()
+            .map(|(s, _)| {
+                let due = seen.insert(s.group_id.clone())
+                    && last.get(&s.group_id).is_none_or(|t| s.at - *t >= state.config.history_interval);
+                (s.clone(), due)
+            })
+            .collect()
+    };
+    state.store.ingest(&with_history).await?;
+    {
+        let mut last = state.history.lock().expect("history lock");
+        for (s, due) in &with_history {
+            if *due {
+                last.insert(s.group_id.clone(), s.at);
+            }
+        }
+    }
+    let accepted = checked.len() as u32;
+    state.live.publish(checked);
+    Ok(Json(IngestReport { accepted }))
+}
+
+fn scope_check(caller: &Caller, meta: &crate::store::GroupMeta) -> Option<&'static str> {
+    match caller.scope() {
+        Ok(scope) if live::visible(&scope, meta) => None,
+        _ => Some("group is outside your region"),
+    }
+}
+
+/// Checks one sample; the error names the field as `samples[i].field`.
+pub fn validate_sample(i: usize, s: &MetricSample, session_id: &str, now: DateTime<Utc>) -> HubResult<GroupStatus> {
+    let field = |name: &str| format!("samples[{i}].{name}");
+    let count = |name: &str, v: i64, max: i64| -> HubResult<u64> {
+        if v < 0 {
+            Err(HubError::invalid("invalid_sample", field(name), format!("{v} is negative; counts start at 0")))
+        } else if v > max {
+            Err(HubError::invalid("invalid_sample", field(name), format!("{v} is larger than any group can reach ({max})")))
+        } else {
+            Ok(v as u64)
+        }
+    };
+    let watching = count("watching", s.watching, MAX_WATCHING)?;
+    let messages = count("messages_per_min", s.messages_per_min, MAX_MESSAGES)?;
+    let orders = count("orders", s.orders, MAX_ORDERS)?;
+    let gmv = count("gmv_fen", s.gmv_fen, MAX_GMV_FEN)?;
+    let skew = s.at - now;
+    if skew > MAX_SAMPLE_SKEW || -skew > MAX_SAMPLE_SKEW {
+        return Err(HubError::invalid(
+            "invalid_sample",
+            field("at"),
+            format!(
+                "{} is {} minutes from the hub's clock ({}); samples must be within {} minutes — check the sender's clock",
+                s.at.to_rfc3339(),
+                skew.num_minutes(),
+                now.to_rfc3339(),
+                MAX_SAMPLE_SKEW.num_minutes()
+            ),
+        ));
+    }
+    Ok(GroupStatus {
+        group_id: s.group_id.clone(),
+        session_id: session_id.to_string(),
+        at: s.at,
+        watching: watching as u32,
+        messages_per_min: messages as u32,
+        orders: orders as u32,
+        gmv_fen: gmv,
+    })
+}
+
+/// Parses JSON, naming the path of the first offending field.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> HubResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." { "body".to_string() } else { path };
+        HubError::invalid("invalid_body", field, format!("{inner}"))
+    })
+}
+
+fn parse_ndjson(body: &[u8]) -> HubResult<Vec<MetricSample>> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| HubError::invalid("invalid_body", "body", format!("not UTF-8: {e}")))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, line)| {
+            parse_json::<MetricSample>(line.as_bytes()).map_err(|e| match e {
+                HubError::Invalid { code, message, field } => HubError::Invalid {
+                    code,
+                    message: format!("line {}: {message}", n + 1),
+                    field: field.map(|f| format!("line {}.{f}", n + 1)),
+                },
+                other => other,
+            })
+        })
+        .collect()
+}
+
+async fn live_socket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ws: WebSocketUpgrade,
+) -> HubResult<Response> {
+    let scope = caller.scope()?;
+    Ok(ws.on_upgrade(move |socket| live::serve_connection(socket, state, scope)))
+}

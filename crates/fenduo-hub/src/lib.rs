@@ -1,0 +1,171 @@
+//! fenduo-hub — the central server every command post syncs with.
+//!
+//! It holds regions, users, groups, sessions and stages, takes the live metric stream, keeps
+//! each group's latest status and a thinned history for replay, and serves:
+//! - the sync API (`/api/v1/changes`, a compacted change log with per-user scope),
+//! - the live WebSocket (`/api/v1/live`, snapshot then deltas about once a second),
+//! - metric ingest (`/api/v1/metrics`, JSON or NDJSON, all-or-nothing per batch).
+//!
+//! Build one with [`Hub::open`], get its router with [`Hub::router`], or run it with [`Hub::serve`].
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod live;
+pub mod seed;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use fenduo_proto::{Group, Region, Role, Session, Stage, User};
+use tokio::net::TcpListener;
+
+pub use error::{HubError, HubResult};
+use live::Live;
+use store::{GroupMeta, Store};
+
+/// Largest request body the hub reads (an ingest batch of 50,000 samples fits).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    /// One history row per group per this interval; the live status keeps every sample.
+    pub history_interval: chrono::Duration,
+    /// How often the live stream sends deltas.
+    pub live_tick: Duration,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig { history_interval: chrono::Duration::seconds(10), live_tick: Duration::from_secs(1) }
+    }
+}
+
+/// Shared state of every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub live: Arc<Live>,
+    /// Where each group belongs, for ingest validation and live filtering without a query.
+    pub groups: Arc<RwLock<HashMap<String, Arc<GroupMeta>>>>,
+    /// When each group last got a history row.
+    pub history: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
+    pub config: Arc<HubConfig>,
+    /// Verified against when a username is unknown, so login timing does not reveal it.
+    pub dummy_hash: Arc<String>,
+}
+
+/// A running hub's state plus its background ticker.
+pub struct Hub {
+    pub state: AppState,
+    _ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self._ticker.abort();
+    }
+}
+
+impl Hub {
+    pub async fn open(db_path: &Path, config: HubConfig) -> HubResult<Hub> {
+        let store = Store::open(db_path).await?;
+        let live = Arc::new(Live::default());
+        let ticker = live.spawn_ticker(config.live_tick);
+        let state = AppState {
+            store,
+            live,
+            groups: Arc::default(),
+            history: Arc::default(),
+            config: Arc::new(config),
+            dummy_hash: Arc::new(auth::hash_password("fenduo-dummy-password")?),
+        };
+        let hub = Hub { state, _ticker: ticker };
+        hub.reload_group_directory().await?;
+        Ok(hub)
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    async fn reload_group_directory(&self) -> HubResult<()> {
+        let dir = self.state.store.group_directory().await?;
+        let mut groups = self.state.groups.write().expect("group directory lock");
+        groups.clear();
+        groups.extend(dir.into_iter().map(|(id, meta)| (id, Arc::new(meta))));
+        Ok(())
+    }
+
+    // ---- administration (CLI, demo seeding and tests) ------------------------------------
+
+    pub async fn upsert_region(&self, region: &Region) -> HubResult<()> {
+        self.state.store.upsert_region(region).await?;
+        self.announce_change().await
+    }
+
+    /// Creates a user with an Argon2-hashed password.
+    pub async fn create_user(&self, user: &User, password: &str) -> HubResult<()> {
+        if password.chars().count() < 8 {
+            return Err(HubError::invalid("weak_password", "password", "use at least 8 characters"));
+        }
+        if user.role != Role::Admin && user.region_id.is_none() {
+            return Err(HubError::invalid("invalid_user", "region_id", "every role but admin needs a region"));
+        }
+        self.state.store.insert_user(user, &auth::hash_password(password)?).await
+    }
+
+    pub async fn upsert_groups(&self, groups: &[Group]) -> HubResult<()> {
+        self.state.store.upsert_groups(groups).await?;
+        {
+            let mut dir = self.state.groups.write().expect("group directory lock");
+            for g in groups {
+                dir.insert(
+                    g.id.clone(),
+                    Arc::new(GroupMeta { region_id: g.region_id.clone(), distributor_id: g.distributor_id.clone() }),
+                );
+            }
+        }
+        self.announce_change().await
+    }
+
+    pub async fn upsert_session(&self, session: &Session, stages: &[Stage]) -> HubResult<()> {
+        self.state.store.upsert_session(session, stages).await?;
+        self.announce_change().await
+    }
+
+    async fn announce_change(&self) -> HubResult<()> {
+        let seq = self.state.store.max_seq().await?;
+        self.state.live.changed(seq);
+        Ok(())
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
