@@ -1,1 +1,389 @@
-//! placeholder
+//! fenduo-engine — the command post's client engine, with no Tauri dependency so that it is
+//! tested headless.
+//!
+//! It keeps a local SQLite copy of what the hub sends (groups, sessions, stages, the last live
+//! statuses), syncs the change log by cursor, holds the live WebSocket open, reconnects with
+//! backoff and jitter when the network drops, and tells subscribers what changed as
+//! [`WallEvent`]s. The wall is always drawn from the local copy, so it works offline.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod hub;
+pub mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fenduo_proto::ipc::{ConnectionInfo, ConnectionState, WallData, WallEvent};
+use fenduo_proto::{LiveMessage, Record, Region, Session, SessionStatus, User};
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+pub use error::{EngineError, EngineResult};
+use hub::{normalize_hub_url, HubClient};
+use store::LocalStore;
+
+/// With no live message for this long, the connection is taken as dead and re-opened.
+const LIVE_SILENCE: Duration = Duration::from_secs(45);
+/// Reconnect delays grow up to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// After this many failed attempts in a row the state shows offline rather than reconnecting.
+const OFFLINE_AFTER_FAILURES: u32 = 3;
+
+/// The remembered login, kept in the local store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Login {
+    pub hub_url: String,
+    pub token: String,
+    pub user: User,
+    pub region: Option<Region>,
+}
+
+struct Inner {
+    store: LocalStore,
+    login: Mutex<Option<Login>>,
+    events: broadcast::Sender<WallEvent>,
+    connection: watch::Sender<ConnectionInfo>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// The engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.get_mut().ok().and_then(|t| t.take()) {
+            task.abort();
+        }
+    }
+}
+
+impl Engine {
+    /// Opens the local store in `data_dir` (created if needed) and restores the last login.
+    pub async fn open(data_dir: &Path) -> EngineResult<Engine> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            EngineError::Store(sqlx::Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot create {}: {e}", data_dir.display()),
+            )))
+        })?;
+        let store = LocalStore::open(&data_dir.join("client.sqlite")).await?;
+        let login: Option<Login> = store.setting("login").await?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                login: Mutex::new(login),
+                events: broadcast::channel(256).0,
+                connection: watch::channel(ConnectionInfo {
+                    state: ConnectionState::Offline,
+                    last_data_at: None,
+                    clock_offset_ms: 0,
+                })
+                .0,
+                task: Mutex::new(None),
+            }),
+        };
+        Ok(engine)
+    }
+
+    pub fn login_info(&self) -> Option<Login> {
+        self.inner.login.lock().expect("login lock").clone()
+    }
+
+    /// The hub address last used, even after a logout (to pre-fill the login form).
+    pub async fn last_hub_url(&self) -> EngineResult<Option<String>> {
+        self.inner.store.setting("last_hub_url").await
+    }
+
+    /// Logs in to a hub, remembers the login and starts syncing.
+    pub async fn login(&self, hub_url: &str, username: &str, password: &str) -> EngineResult<Login> {
+        let url = normalize_hub_url(hub_url)?;
+        let resp = HubClient::new(url.clone(), None).login(username.trim(), password).await?;
+        let login = Login { hub_url: url.to_string(), token: resp.token, user: resp.user, region: resp.region };
+        let previous = self.login_info();
+        let same_scope = previous
+            .as_ref()
+            .is_some_and(|p| p.hub_url == login.hub_url && p.user.id == login.user.id);
+        if !same_scope {
+            self.inner.store.clear_synced().await?;
+        }
+        self.inner.store.set_setting("login", &login).await?;
+        self.inner.store.set_setting("last_hub_url", &login.hub_url).await?;
+        *self.inner.login.lock().expect("login lock") = Some(login.clone());
+        self.start();
+        Ok(login)
+    }
+
+    /// Forgets the login (revoking the token on the hub when it is reachable). Synced data stays
+    /// until another user logs in.
+    pub async fn logout(&self) -> EngineResult<()> {
+        self.stop();
+        if let Some(login) = self.login_info() {
+            let client = HubClient::new(normalize_hub_url(&login.hub_url)?, Some(login.token));
+            if let Err(e) = client.logout().await {
+                tracing::warn!(error = %e, "could not revoke the token on the hub");
+            }
+        }
+        self.inner.store.remove_setting("login").await?;
+        *self.inner.login.lock().expect("login lock") = None;
+        self.set_connection(|c| c.state = ConnectionState::Offline);
+        Ok(())
+    }
+
+    /// Starts (or restarts) the background sync and live loop, if logged in.
+    pub fn start(&self) {
+        self.stop();
+        if self.login_info().is_none() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let task = tokio::spawn(async move { run_loop(weak).await });
+        *self.inner.task.lock().expect("task lock") = Some(task);
+    }
+
+    pub fn stop(&self) {
+        if let Some(task) = self.inner.task.lock().expect("task lock").take() {
+            task.abort();
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<WallEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn connection(&self) -> ConnectionInfo {
+        self.inner.connection.borrow().clone()
+    }
+
+    pub fn watch_connection(&self) -> watch::Receiver<ConnectionInfo> {
+        self.inner.connection.subscribe()
+    }
+
+    fn set_connection(&self, f: impl FnOnce(&mut ConnectionInfo)) {
+        set_connection(&self.inner, f);
+    }
+
+    /// Pulls every change after the stored cursor; returns how many were applied.
+    pub async fn sync_once(&self) -> EngineResult<usize> {
+        sync_once(&self.inner).await
+    }
+
+    /// What the wall shows, from the local copy.
+    pub async fn wall_data(&self) -> EngineResult<WallData> {
+        let store = &self.inner.store;
+        let mut groups: Vec<_> = store
+            .records("group")
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Group(g) => Some(g),
+                _ => None,
+            })
+            .collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        let sessions: Vec<Session> = store
+            .records("session")
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Session(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let now = Utc::now() + chrono::Duration::milliseconds(self.connection().clock_offset_ms);
+        let session = current_session(&sessions, now);
+        let mut stages: Vec<_> = match &session {
+            Some(s) => store
+                .records("stage")
+                .await?
+                .into_iter()
+                .filter_map(|r| match r {
+                    Record::Stage(st) if st.session_id == s.id => Some(st),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        stages.sort_by_key(|s| s.seq);
+        let statuses = match &session {
+            Some(s) => store.statuses().await?.into_iter().filter(|st| st.session_id == s.id).collect(),
+            None => Vec::new(),
+        };
+        let region = self.login_info().and_then(|l| l.region);
+        Ok(WallData { region, groups, statuses, session, stages, connection: self.connection() })
+    }
+}
+
+/// The session the wall is about: the live one, else the next scheduled, else the latest.
+pub fn current_session(sessions: &[Session], now: DateTime<Utc>) -> Option<Session> {
+    let live = sessions.iter().filter(|s| s.status == SessionStatus::Live).max_by_key(|s| s.effective_start());
+    let next = || {
+        sessions
+            .iter()
+            .filter(|s| s.status == SessionStatus::Scheduled && s.planned_end > now)
+            .min_by_key(|s| s.planned_start)
+    };
+    let latest = || sessions.iter().max_by_key(|s| s.effective_start());
+    live.or_else(next).or_else(latest).cloned()
+}
+
+fn set_connection(inner: &Inner, f: impl FnOnce(&mut ConnectionInfo)) {
+    let mut changed = None;
+    inner.connection.send_if_modified(|c| {
+        let before = c.clone();
+        f(c);
+        let state_changed = before.state != c.state;
+        if state_changed {
+            changed = Some(c.clone());
+        }
+        state_changed
+    });
+    if let Some(c) = changed {
+        let _ = inner.events.send(WallEvent::Connection(c));
+    }
+}
+
+fn client_of(inner: &Inner) -> EngineResult<HubClient> {
+    let login = inner.login.lock().expect("login lock").clone().ok_or(EngineError::NotLoggedIn)?;
+    Ok(HubClient::new(normalize_hub_url(&login.hub_url)?, Some(login.token)))
+}
+
+async fn sync_once(inner: &Inner) -> EngineResult<usize> {
+    let client = client_of(inner)?;
+    let mut cursor = inner.store.cursor().await?;
+    let mut applied = 0;
+    loop {
+        let sent = Utc::now();
+        let page = client.changes(cursor, 500).await?;
+        let received = Utc::now();
+        // Hub clock minus ours, taking the request's midpoint as when the hub read its clock.
+        let midpoint = sent + (received - sent) / 2;
+        let offset = (page.server_time - midpoint).num_milliseconds();
+        set_connection(inner, |c| c.clock_offset_ms = offset);
+        inner.store.apply_changes(&page.changes, page.next_cursor).await?;
+        applied += page.changes.len();
+        cursor = page.next_cursor;
+        if !page.more {
+            return Ok(applied);
+        }
+    }
+}
+
+/// Sync, then hold the live stream; on any failure wait (exponential backoff with jitter) and
+/// start again. Ends when the engine is dropped or the login is refused.
+async fn run_loop(weak: std::sync::Weak<Inner>) {
+    let mut failures: u32 = 0;
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let result = session_once(&inner, &mut failures).await;
+        match result {
+            Err(EngineError::Unauthorized) | Err(EngineError::NotLoggedIn) => {
+                tracing::warn!("the hub no longer accepts this login");
+                set_connection(&inner, |c| c.state = ConnectionState::Offline);
+                let _ = inner.events.send(WallEvent::Reload);
+                return;
+            }
+            Err(e) => tracing::info!(error = %e, failures, "hub connection lost"),
+            Ok(()) => {}
+        }
+        failures = failures.saturating_add(1);
+        set_connection(&inner, |c| {
+            c.state = if failures >= OFFLINE_AFTER_FAILURES {
+                ConnectionState::Offline
+            } else {
+                ConnectionState::Reconnecting
+            }
+        });
+        drop(inner);
+        tokio::time::sleep(backoff(failures)).await;
+    }
+}
+
+/// Delay before the `failures`-th retry: 0.5 s doubling to [`MAX_BACKOFF`], ±25% jitter so that
+/// a hall full of command posts does not reconnect in lockstep.
+pub fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1u32 << failures.min(8).saturating_sub(1));
+    let base = base.min(MAX_BACKOFF);
+    let jitter = rand::thread_rng().gen_range(0.75..1.25);
+    base.mul_f64(jitter)
+}
+
+async fn session_once(inner: &Inner, failures: &mut u32) -> EngineResult<()> {
+    if sync_once(inner).await? > 0 {
+        let _ = inner.events.send(WallEvent::Reload);
+    }
+    let client = client_of(inner)?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(client.live_request()?)
+        .await
+        .map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => EngineError::Unauthorized,
+            other => EngineError::Unreachable { url: client.base().to_string(), reason: other.to_string() },
+        })?;
+    loop {
+        let msg = match tokio::time::timeout(LIVE_SILENCE, socket.next()).await {
+            Err(_) => return Err(EngineError::Protocol("the live stream went silent".into())),
+            Ok(None) => return Ok(()),
+            Ok(Some(Err(e))) => {
+                return Err(EngineError::Unreachable { url: client.base().to_string(), reason: e.to_string() })
+            }
+            Ok(Some(Ok(m))) => m,
+        };
+        let text = match msg {
+            Message::Text(t) => t,
+            Message::Ping(p) => {
+                let _ = socket.send(Message::Pong(p)).await;
+                continue;
+            }
+            Message::Close(_) => return Ok(()),
+            _ => continue,
+        };
+        let live: LiveMessage = serde_json::from_str(&text).map_err(|e| EngineError::Protocol(e.to_string()))?;
+        let now = Utc::now();
+        match live {
+            LiveMessage::Snapshot { statuses, .. } => {
+                inner.store.save_statuses(&statuses, true).await?;
+                *failures = 0;
+                set_connection(inner, |c| {
+                    c.state = ConnectionState::Online;
+                    c.last_data_at = Some(now);
+                });
+                let _ = inner.events.send(WallEvent::Snapshot { statuses });
+            }
+            LiveMessage::Delta { statuses, .. } => {
+                inner.store.save_statuses(&statuses, false).await?;
+                inner.connection.send_modify(|c| c.last_data_at = Some(now));
+                let _ = inner.events.send(WallEvent::Statuses { statuses });
+            }
+            LiveMessage::Changed { .. } => {
+                if sync_once(inner).await? > 0 {
+                    let _ = inner.events.send(WallEvent::Reload);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_jitter() {
+        for f in 1..20 {
+            let d = backoff(f);
+            assert!(d >= Duration::from_millis(375), "{f}: {d:?}");
+            assert!(d <= MAX_BACKOFF.mul_f64(1.25), "{f}: {d:?}");
+        }
+        assert!(backoff(1) < Duration::from_millis(700));
+        assert!(backoff(12) > Duration::from_secs(20));
+    }
+}

@@ -140,13 +140,15 @@ async fn ingest(
     let directory = state.groups.read().expect("group directory lock").clone();
     let mut checked = Vec::with_capacity(samples.len());
     for (i, s) in samples.iter().enumerate() {
+        // Name the sample the way the sender wrote it: an NDJSON line or a JSON array index.
+        let at = if ndjson { format!("line {}", i + 1) } else { format!("samples[{i}]") };
         let meta = directory.get(&s.group_id).ok_or_else(|| {
-            HubError::invalid("invalid_sample", format!("samples[{i}].group_id"), format!("unknown group {:?}", s.group_id))
+            HubError::invalid("invalid_sample", format!("{at}.group_id"), format!("unknown group {:?}", s.group_id))
         })?;
         if let Some(field) = scope_check(&caller, meta) {
-            return Err(HubError::Forbidden(format!("samples[{i}].group_id: {field}")));
+            return Err(HubError::Forbidden(format!("{at}.group_id: {field}")));
         }
-        let status = validate_sample(i, s, &session.id, now)?;
+        let status = validate_sample(&at, s, &session.id, now)?;
         checked.push((status, meta.clone()));
     }
     let with_history: Vec<(GroupStatus, bool)> = {
@@ -182,9 +184,9 @@ fn scope_check(caller: &Caller, meta: &crate::store::GroupMeta) -> Option<&'stat
     }
 }
 
-/// Checks one sample; the error names the field as `samples[i].field`.
-pub fn validate_sample(i: usize, s: &MetricSample, session_id: &str, now: DateTime<Utc>) -> HubResult<GroupStatus> {
-    let field = |name: &str| format!("samples[{i}].{name}");
+/// Checks one sample; the error names the field as `{at}.field` (e.g. `samples[3].watching`).
+pub fn validate_sample(at: &str, s: &MetricSample, session_id: &str, now: DateTime<Utc>) -> HubResult<GroupStatus> {
+    let field = |name: &str| format!("{at}.{name}");
     let count = |name: &str, v: i64, max: i64| -> HubResult<u64> {
         if v < 0 {
             Err(HubError::invalid("invalid_sample", field(name), format!("{v} is negative; counts start at 0")))

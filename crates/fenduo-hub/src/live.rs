@@ -28,11 +28,17 @@ pub enum Broadcast {
 pub struct Live {
     pending: Mutex<HashMap<String, ScopedStatus>>,
     tx: broadcast::Sender<Broadcast>,
+    /// Set when the hub shuts down, so open live connections close instead of lingering.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Live { pending: Mutex::new(HashMap::new()), tx: broadcast::channel(64).0 }
+        Live {
+            pending: Mutex::new(HashMap::new()),
+            tx: broadcast::channel(64).0,
+            closing: tokio::sync::watch::channel(false).0,
+        }
     }
 }
 
@@ -48,6 +54,11 @@ impl Live {
     /// Tells clients that the change log grew, so they sync.
     pub fn changed(&self, seq: i64) {
         let _ = self.tx.send(Broadcast::Changed(seq));
+    }
+
+    /// Closes every live connection (hub shutdown).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Broadcast> {
@@ -116,6 +127,10 @@ async fn snapshot(state: &AppState, scope: &Scope) -> LiveMessage {
 pub async fn serve_connection(mut socket: WebSocket, state: AppState, scope: Scope) {
     // Subscribe before reading the snapshot so nothing between the two is missed.
     let mut rx = state.live.subscribe();
+    let mut closing = state.live.closing.subscribe();
+    if *closing.borrow_and_update() {
+        return;
+    }
     if !send(&mut socket, &snapshot(&state, &scope).await).await {
         return;
     }
@@ -151,6 +166,10 @@ pub async fn serve_connection(mut socket: WebSocket, state: AppState, scope: Sco
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => {}
             },
+            _ = closing.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
             _ = ping.tick() => {
                 if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     return;

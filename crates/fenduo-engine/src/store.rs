@@ -1,0 +1,133 @@
+//! The local SQLite copy of what the hub sent, opened once per app.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fenduo_proto::{Change, GroupStatus, Record};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::error::EngineResult;
+
+#[derive(Clone)]
+pub struct LocalStore {
+    pool: SqlitePool,
+}
+
+impl LocalStore {
+    pub async fn open(path: &Path) -> EngineResult<LocalStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(LocalStore { pool })
+    }
+
+    pub async fn setting<T: DeserializeOwned>(&self, key: &str) -> EngineResult<Option<T>> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
+    pub async fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> EngineResult<()> {
+        let json = serde_json::to_string(value).expect("settings serialise");
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(json)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn remove_setting(&self, key: &str) -> EngineResult<()> {
+        sqlx::query("DELETE FROM settings WHERE key = ?").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Forgets all synced data (another hub or user logged in).
+    pub async fn clear_synced(&self) -> EngineResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM records").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM statuses").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM settings WHERE key = 'sync_cursor'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn cursor(&self) -> EngineResult<i64> {
+        Ok(self.setting("sync_cursor").await?.unwrap_or(0))
+    }
+
+    /// Applies a page of changes and moves the cursor in the same transaction, so a crash
+    /// between the two can never skip or repeat a change.
+    pub async fn apply_changes(&self, changes: &[Change], next_cursor: i64) -> EngineResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for c in changes {
+            match &c.record {
+                Some(record) => {
+                    sqlx::query(
+                        "INSERT INTO records (kind, id, body) VALUES (?, ?, ?) \
+                         ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
+                    )
+                    .bind(&c.kind)
+                    .bind(&c.id)
+                    .bind(serde_json::to_string(record).expect("records serialise"))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
+                        .bind(&c.kind)
+                        .bind(&c.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('sync_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .bind(next_cursor.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn records(&self, kind: &str) -> EngineResult<Vec<Record>> {
+        let rows = sqlx::query("SELECT body FROM records WHERE kind = ?").bind(kind).fetch_all(&self.pool).await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
+    }
+
+    /// Stores statuses; with `replace`, statuses not in the list are dropped (a snapshot).
+    pub async fn save_statuses(&self, statuses: &[GroupStatus], replace: bool) -> EngineResult<()> {
+        let mut tx = self.pool.begin().await?;
+        if replace {
+            sqlx::query("DELETE FROM statuses").execute(&mut *tx).await?;
+        }
+        for s in statuses {
+            sqlx::query(
+                "INSERT INTO statuses (group_id, session_id, body) VALUES (?, ?, ?) \
+                 ON CONFLICT(group_id) DO UPDATE SET session_id = excluded.session_id, body = excluded.body",
+            )
+            .bind(&s.group_id)
+            .bind(&s.session_id)
+            .bind(serde_json::to_string(s).expect("statuses serialise"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn statuses(&self) -> EngineResult<Vec<GroupStatus>> {
+        let rows = sqlx::query("SELECT body FROM statuses").fetch_all(&self.pool).await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
+    }
+}
