@@ -70,13 +70,19 @@ async fn refused_batches_name_the_field_and_store_nothing() {
     let now = chrono::Utc::now();
     let cases = [
         (json!({"samples": [sample(&ids[0], 30, now), sample(&ids[1], -1, now)]}), "samples[1].watching"),
-        (json!({"samples": [sample(&ids[0], 30, now), sample("no-such-group", 3, now)]}), "samples[1].group_id"),
+        (
+            json!({"samples": [sample(&ids[0], 30, now), sample("no-such-group", 3, now)]}),
+            "samples[1].group_id",
+        ),
         (
             json!({"samples": [sample(&ids[0], 30, now), sample(&ids[1], 3, now - chrono::Duration::hours(3))]}),
             "samples[1].at",
         ),
         (json!({"samples": [sample(&ids[0], 30, now), {"group_id": ids[1], "at": now}]}), "samples[1]"),
-        (json!({"samples": [sample(&ids[0], 30, now), sample(&ids[1], 10, now).as_object().unwrap().clone().into_iter().map(|(k, v)| if k == "orders" { (k, json!("many")) } else { (k, v) }).collect::<serde_json::Map<_, _>>()]}), "samples[1].orders"),
+        (
+            json!({"samples": [sample(&ids[0], 30, now), sample(&ids[1], 10, now).as_object().unwrap().clone().into_iter().map(|(k, v)| if k == "orders" { (k, json!("many")) } else { (k, v) }).collect::<serde_json::Map<_, _>>()]}),
+            "samples[1].orders",
+        ),
     ];
     for (body, field) in cases {
         let (status, err) = sim.post_metrics(body.to_string(), "application/json").await;

@@ -68,7 +68,10 @@ async fn engine_syncs_the_seeded_region_and_receives_ingested_statuses_live() {
     // The local copy holds it too, so the wall survives a restart or a dropped network.
     let wall = engine.wall_data().await.unwrap();
     let status = wall.statuses.iter().find(|s| s.group_id == a.id).expect("status stored locally");
-    assert_eq!((status.watching, status.messages_per_min, status.orders, status.gmv_fen), (41, 12, 17, 17 * 99_900));
+    assert_eq!(
+        (status.watching, status.messages_per_min, status.orders, status.gmv_fen),
+        (41, 12, 17, 17 * 99_900)
+    );
     drop(engine);
     let reopened = Engine::open(data.path()).await.unwrap();
     let wall = reopened.wall_data().await.unwrap();

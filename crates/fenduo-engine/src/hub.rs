@@ -16,8 +16,7 @@ pub fn normalize_hub_url(input: &str) -> EngineResult<Url> {
     if trimmed.is_empty() {
         return Err(EngineError::InvalidHubUrl(input.to_string()));
     }
-    let with_scheme =
-        if trimmed.contains("://") { trimmed.to_string() } else { format!("http://{trimmed}") };
+    let with_scheme = if trimmed.contains("://") { trimmed.to_string() } else { format!("http://{trimmed}") };
     let url = Url::parse(&with_scheme).map_err(|_| EngineError::InvalidHubUrl(input.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(EngineError::InvalidHubUrl(input.to_string()));
@@ -56,7 +55,13 @@ impl HubClient {
 
     pub async fn login(&self, username: &str, password: &str) -> EngineResult<LoginResponse> {
         let req = LoginRequest { username: username.into(), password: password.into() };
-        let resp = self.http.post(self.url("/api/v1/login")).json(&req).send().await.map_err(|e| self.unreachable(e))?;
+        let resp = self
+            .http
+            .post(self.url("/api/v1/login"))
+            .json(&req)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(EngineError::BadCredentials);
         }
@@ -73,13 +78,20 @@ impl HubClient {
 
     pub async fn logout(&self) -> EngineResult<()> {
         let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
-        let resp = self.http.post(self.url("/api/v1/logout")).bearer_auth(token).send().await.map_err(|e| self.unreachable(e))?;
+        let resp = self
+            .http
+            .post(self.url("/api/v1/logout"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
         self.decode::<serde_json::Value>(resp).await.map(|_| ())
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> EngineResult<T> {
         let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
-        let resp = self.http.get(self.url(path)).bearer_auth(token).send().await.map_err(|e| self.unreachable(e))?;
+        let resp =
+            self.http.get(self.url(path)).bearer_auth(token).send().await.map_err(|e| self.unreachable(e))?;
         self.decode(resp).await
     }
 
@@ -100,16 +112,15 @@ impl HubClient {
     }
 
     /// The live WebSocket request, authenticated with the bearer token.
-    pub fn live_request(
-        &self,
-    ) -> EngineResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
+    pub fn live_request(&self) -> EngineResult<tokio_tungstenite::tungstenite::handshake::client::Request> {
         let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
         let mut url = self.base.clone();
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme).map_err(|_| EngineError::InvalidHubUrl(self.base.to_string()))?;
         let url = format!("{}/api/v1/live", url.as_str().trim_end_matches('/'));
         let mut req = url.into_client_request().map_err(|e| EngineError::Protocol(e.to_string()))?;
-        let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| EngineError::Protocol(e.to_string()))?;
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|e| EngineError::Protocol(e.to_string()))?;
         req.headers_mut().insert("Authorization", value);
         Ok(req)
     }
@@ -122,7 +133,10 @@ mod tests {
     #[test]
     fn hub_urls_are_accepted_as_people_type_them() {
         assert_eq!(normalize_hub_url("192.168.1.20:8710").unwrap().as_str(), "http://192.168.1.20:8710/");
-        assert_eq!(normalize_hub_url(" https://hub.example.com/ ").unwrap().as_str(), "https://hub.example.com/");
+        assert_eq!(
+            normalize_hub_url(" https://hub.example.com/ ").unwrap().as_str(),
+            "https://hub.example.com/"
+        );
         for bad in ["", "   ", "ftp://x", "http://", "://"] {
             assert!(matches!(normalize_hub_url(bad), Err(EngineError::InvalidHubUrl(_))), "{bad:?}");
         }

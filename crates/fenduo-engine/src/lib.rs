@@ -108,11 +108,11 @@ impl Engine {
     pub async fn login(&self, hub_url: &str, username: &str, password: &str) -> EngineResult<Login> {
         let url = normalize_hub_url(hub_url)?;
         let resp = HubClient::new(url.clone(), None).login(username.trim(), password).await?;
-        let login = Login { hub_url: url.to_string(), token: resp.token, user: resp.user, region: resp.region };
+        let login =
+            Login { hub_url: url.to_string(), token: resp.token, user: resp.user, region: resp.region };
         let previous = self.login_info();
-        let same_scope = previous
-            .as_ref()
-            .is_some_and(|p| p.hub_url == login.hub_url && p.user.id == login.user.id);
+        let same_scope =
+            previous.as_ref().is_some_and(|p| p.hub_url == login.hub_url && p.user.id == login.user.id);
         if !same_scope {
             self.inner.store.clear_synced().await?;
         }
@@ -225,7 +225,8 @@ impl Engine {
 
 /// The session the wall is about: the live one, else the next scheduled, else the latest.
 pub fn current_session(sessions: &[Session], now: DateTime<Utc>) -> Option<Session> {
-    let live = sessions.iter().filter(|s| s.status == SessionStatus::Live).max_by_key(|s| s.effective_start());
+    let live =
+        sessions.iter().filter(|s| s.status == SessionStatus::Live).max_by_key(|s| s.effective_start());
     let next = || {
         sessions
             .iter()
@@ -322,10 +323,11 @@ async fn session_once(inner: &Inner, failures: &mut u32) -> EngineResult<()> {
         let _ = inner.events.send(WallEvent::Reload);
     }
     let client = client_of(inner)?;
-    let (mut socket, _) = tokio_tungstenite::connect_async(client.live_request()?)
-        .await
-        .map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => EngineError::Unauthorized,
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(client.live_request()?).await.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status() == 401 => {
+                EngineError::Unauthorized
+            }
             other => EngineError::Unreachable { url: client.base().to_string(), reason: other.to_string() },
         })?;
     loop {
@@ -333,7 +335,10 @@ async fn session_once(inner: &Inner, failures: &mut u32) -> EngineResult<()> {
             Err(_) => return Err(EngineError::Protocol("the live stream went silent".into())),
             Ok(None) => return Ok(()),
             Ok(Some(Err(e))) => {
-                return Err(EngineError::Unreachable { url: client.base().to_string(), reason: e.to_string() })
+                return Err(EngineError::Unreachable {
+                    url: client.base().to_string(),
+                    reason: e.to_string(),
+                })
             }
             Ok(Some(Ok(m))) => m,
         };
@@ -346,7 +351,8 @@ async fn session_once(inner: &Inner, failures: &mut u32) -> EngineResult<()> {
             Message::Close(_) => return Ok(()),
             _ => continue,
         };
-        let live: LiveMessage = serde_json::from_str(&text).map_err(|e| EngineError::Protocol(e.to_string()))?;
+        let live: LiveMessage =
+            serde_json::from_str(&text).map_err(|e| EngineError::Protocol(e.to_string()))?;
         let now = Utc::now();
         match live {
             LiveMessage::Snapshot { statuses, .. } => {

@@ -101,7 +101,8 @@ impl LocalStore {
     }
 
     pub async fn records(&self, kind: &str) -> EngineResult<Vec<Record>> {
-        let rows = sqlx::query("SELECT body FROM records WHERE kind = ?").bind(kind).fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT body FROM records WHERE kind = ?").bind(kind).fetch_all(&self.pool).await?;
         Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
     }
 

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use fenduo_proto::{
-    ChangePage, GroupStatus, IngestReport, LoginRequest, LoginResponse, Me, MetricBatch, MetricSample,
-    Role, StatusSnapshot,
+    ChangePage, GroupStatus, IngestReport, LoginRequest, LoginResponse, Me, MetricBatch, MetricSample, Role,
+    StatusSnapshot,
 };
 use serde::Deserialize;
 
@@ -143,7 +143,11 @@ async fn ingest(
         // Name the sample the way the sender wrote it: an NDJSON line or a JSON array index.
         let at = if ndjson { format!("line {}", i + 1) } else { format!("samples[{i}]") };
         let meta = directory.get(&s.group_id).ok_or_else(|| {
-            HubError::invalid("invalid_sample", format!("{at}.group_id"), format!("unknown group {:?}", s.group_id))
+            HubError::invalid(
+                "invalid_sample",
+                format!("{at}.group_id"),
+                format!("unknown group {:?}", s.group_id),
+            )
         })?;
         if let Some(field) = scope_check(&caller, meta) {
             return Err(HubError::Forbidden(format!("{at}.group_id: {field}")));
@@ -185,13 +189,26 @@ fn scope_check(caller: &Caller, meta: &crate::store::GroupMeta) -> Option<&'stat
 }
 
 /// Checks one sample; the error names the field as `{at}.field` (e.g. `samples[3].watching`).
-pub fn validate_sample(at: &str, s: &MetricSample, session_id: &str, now: DateTime<Utc>) -> HubResult<GroupStatus> {
+pub fn validate_sample(
+    at: &str,
+    s: &MetricSample,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> HubResult<GroupStatus> {
     let field = |name: &str| format!("{at}.{name}");
     let count = |name: &str, v: i64, max: i64| -> HubResult<u64> {
         if v < 0 {
-            Err(HubError::invalid("invalid_sample", field(name), format!("{v} is negative; counts start at 0")))
+            Err(HubError::invalid(
+                "invalid_sample",
+                field(name),
+                format!("{v} is negative; counts start at 0"),
+            ))
         } else if v > max {
-            Err(HubError::invalid("invalid_sample", field(name), format!("{v} is larger than any group can reach ({max})")))
+            Err(HubError::invalid(
+                "invalid_sample",
+                field(name),
+                format!("{v} is larger than any group can reach ({max})"),
+            ))
         } else {
             Ok(v as u64)
         }

@@ -8,11 +8,7 @@ use fenduo_proto::ApiError;
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     #[error("{message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    Invalid { code: &'static str, message: String, field: Option<String> },
     #[error("not logged in or the token has expired")]
     Unauthorized,
     #[error("wrong username or password")]
@@ -36,11 +32,7 @@ pub type HubResult<T> = Result<T, HubError>;
 impl HubError {
     pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
-        HubError::Invalid {
-            code,
-            message: format!("{field}: {}", message.into()),
-            field: Some(field),
-        }
+        HubError::Invalid { code, message: format!("{field}: {}", message.into()), field: Some(field) }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {

@@ -120,7 +120,11 @@ impl Hub {
             return Err(HubError::invalid("weak_password", "password", "use at least 8 characters"));
         }
         if user.role != Role::Admin && user.region_id.is_none() {
-            return Err(HubError::invalid("invalid_user", "region_id", "every role but admin needs a region"));
+            return Err(HubError::invalid(
+                "invalid_user",
+                "region_id",
+                "every role but admin needs a region",
+            ));
         }
         self.state.store.insert_user(user, &auth::hash_password(password)?).await
     }
@@ -132,7 +136,10 @@ impl Hub {
             for g in groups {
                 dir.insert(
                     g.id.clone(),
-                    Arc::new(GroupMeta { region_id: g.region_id.clone(), distributor_id: g.distributor_id.clone() }),
+                    Arc::new(GroupMeta {
+                        region_id: g.region_id.clone(),
+                        distributor_id: g.distributor_id.clone(),
+                    }),
                 );
             }
         }

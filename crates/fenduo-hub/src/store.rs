@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use fenduo_proto::{
-    Change, ChangePage, Group, GroupStatus, Record, Region, Role, Session, SessionStatus, Stage,
-    StageKind, User,
+    Change, ChangePage, Group, GroupStatus, Record, Region, Role, Session, SessionStatus, Stage, StageKind,
+    User,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -78,11 +78,13 @@ impl Store {
 
     pub async fn upsert_region(&self, region: &Region) -> HubResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name")
-            .bind(&region.id)
-            .bind(&region.name)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+        )
+        .bind(&region.id)
+        .bind(&region.name)
+        .execute(&mut *tx)
+        .await?;
         record_change(&mut tx, &Record::Region(region.clone()), Some(&region.id), None).await?;
         tx.commit().await?;
         Ok(())
@@ -125,10 +127,8 @@ impl Store {
         .bind(username)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(Credentials { password_hash: r.get("password_hash"), user: user_from_row(&r)? })
-        })
-        .transpose()
+        row.map(|r| Ok(Credentials { password_hash: r.get("password_hash"), user: user_from_row(&r)? }))
+            .transpose()
     }
 
     pub async fn user_count(&self) -> HubResult<i64> {
@@ -213,7 +213,10 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|r| {
-                (r.get("id"), GroupMeta { region_id: r.get("region_id"), distributor_id: r.get("distributor_id") })
+                (
+                    r.get("id"),
+                    GroupMeta { region_id: r.get("region_id"), distributor_id: r.get("distributor_id") },
+                )
             })
             .collect())
     }
@@ -358,7 +361,8 @@ impl Store {
     }
 
     pub async fn max_seq(&self) -> HubResult<i64> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM change_log").fetch_one(&self.pool).await?;
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM change_log").fetch_one(&self.pool).await?;
         Ok(v.unwrap_or(0))
     }
 }
@@ -391,7 +395,11 @@ async fn record_change(
 }
 
 /// SQL fragment and its binds restricting rows to a scope.
-fn scope_filter(scope: &Scope, region_col: &str, distributor_col: &str) -> (String, Option<String>, Option<String>) {
+fn scope_filter(
+    scope: &Scope,
+    region_col: &str,
+    distributor_col: &str,
+) -> (String, Option<String>, Option<String>) {
     match scope {
         Scope::All => (String::new(), None, None),
         Scope::Region(r) => (format!("AND {region_col} = ?"), Some(r.clone()), None),
@@ -409,7 +417,8 @@ fn scope_filter_nullable(scope: &Scope) -> (String, Option<String>, Option<Strin
         Scope::All => (String::new(), None, None),
         Scope::Region(r) => ("AND (region_id IS NULL OR region_id = ?)".into(), Some(r.clone()), None),
         Scope::Distributor { region_id, user_id } => (
-            "AND (region_id IS NULL OR region_id = ?) AND (distributor_id IS NULL OR distributor_id = ?)".into(),
+            "AND (region_id IS NULL OR region_id = ?) AND (distributor_id IS NULL OR distributor_id = ?)"
+                .into(),
             Some(region_id.clone()),
             Some(user_id.clone()),
         ),

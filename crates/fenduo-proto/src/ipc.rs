@@ -68,9 +68,13 @@ pub struct WallData {
 #[ts(export)]
 pub enum WallEvent {
     /// Replace all statuses (after a reconnect).
-    Snapshot { statuses: Vec<GroupStatus> },
+    Snapshot {
+        statuses: Vec<GroupStatus>,
+    },
     /// Merge these statuses into what the UI has.
-    Statuses { statuses: Vec<GroupStatus> },
+    Statuses {
+        statuses: Vec<GroupStatus>,
+    },
     /// Groups, session or stages changed after a sync: reload with `wall_data`.
     Reload,
     Connection(ConnectionInfo),

@@ -200,15 +200,9 @@ pub struct GroupStatus {
 #[ts(export)]
 pub enum LiveMessage {
     /// Every status the client may see; replaces what it had.
-    Snapshot {
-        server_time: DateTime<Utc>,
-        statuses: Vec<GroupStatus>,
-    },
+    Snapshot { server_time: DateTime<Utc>, statuses: Vec<GroupStatus> },
     /// Statuses that changed since the previous message.
-    Delta {
-        server_time: DateTime<Utc>,
-        statuses: Vec<GroupStatus>,
-    },
+    Delta { server_time: DateTime<Utc>, statuses: Vec<GroupStatus> },
     /// Schedule data changed: the client should sync.
     Changed { server_time: DateTime<Utc>, seq: i64 },
 }

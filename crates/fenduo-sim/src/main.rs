@@ -16,7 +16,8 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        fenduo_sim::run(url.clone(), user.clone(), password.clone(), 1, Duration::from_secs(1), stop_rx).await;
+        fenduo_sim::run(url.clone(), user.clone(), password.clone(), 1, Duration::from_secs(1), stop_rx)
+            .await;
     });
     Ok(())
 }
