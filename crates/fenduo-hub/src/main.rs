@@ -1,70 +1,128 @@
-//! `fenduo-hub serve` — runs the central hub on its own.
+//! `fenduo-hub` — runs the central hub on its own and administers it.
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use fenduo_hub::{seed, Hub, HubConfig};
+use fenduo_proto::{Region, Role, User};
 
-const USAGE: &str = "\
-fenduo-hub — the Fenduo central hub
+#[derive(Parser)]
+#[command(name = "fenduo-hub", version, about = "The Fenduo central hub 分舵总部服务")]
+struct Cli {
+    /// SQLite database file (created if missing).
+    #[arg(long, global = true, env = "FENDUO_HUB_DB", default_value = "fenduo-hub.sqlite")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
 
-USAGE:
-    fenduo-hub serve [--db PATH] [--bind ADDR] [--demo-password PASSWORD]
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the live stream and the leader pages.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "FENDUO_HUB_BIND", default_value = "127.0.0.1:8710")]
+        bind: SocketAddr,
+        /// Seed the demo region on an empty database (every demo account gets this password)
+        /// and move the demo session so that it is running now.
+        #[arg(long, env = "FENDUO_DEMO_PASSWORD")]
+        demo_password: Option<String>,
+    },
+    /// Create or rename a region.
+    CreateRegion {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a user. The password is read from the first line of standard input, so it stays
+    /// out of the shell history: `echo 'secret-pass' | fenduo-hub create-user ...`.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// The name shown to others, e.g. 华东区域协调员.
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, distributor, trainer or leader.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The region id; every role but admin needs one.
+        #[arg(long)]
+        region: Option<String>,
+    },
+}
 
-OPTIONS:
-    --db PATH                 SQLite database file (created if missing) [default: fenduo-hub.sqlite]
-    --bind ADDR               address to listen on [default: 127.0.0.1:8710]
-    --demo-password PASSWORD  seed the demo region (on an empty database) with this password for
-                              every demo account, and move the demo session to now
-";
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role; use admin, coordinator, distributor, trainer or leader"))
+}
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // A plain sentence, not a backtrace: this is read by whoever runs the hub.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let mut args = std::env::args().skip(1);
-    let Some(cmd) = args.next() else {
-        eprint!("{USAGE}");
-        std::process::exit(2);
-    };
-    if cmd != "serve" {
-        eprint!("unknown command {cmd:?}\n\n{USAGE}");
-        std::process::exit(2);
-    }
-    let mut db = PathBuf::from("fenduo-hub.sqlite");
-    let mut bind: SocketAddr = "127.0.0.1:8710".parse()?;
-    let mut demo_password = None;
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value\n\n{USAGE}"));
-        match flag.as_str() {
-            "--db" => db = PathBuf::from(value()?),
-            "--bind" => bind = value()?.parse().context("--bind wants an address like 127.0.0.1:8710")?,
-            "--demo-password" => demo_password = Some(value()?),
-            "-h" | "--help" => {
-                print!("{USAGE}");
-                return Ok(());
+    let cli = Cli::parse();
+    let hub = Hub::open(&cli.db, HubConfig::default())
+        .await
+        .with_context(|| format!("could not open the hub database {}", cli.db.display()))?;
+    match cli.command {
+        Command::Serve { bind, demo_password } => {
+            if let Some(password) = demo_password {
+                seed::seed_demo(&hub, &password, chrono::Utc::now()).await?;
+                tracing::info!(
+                    "demo region ready: log in as {} (coordinator) or {} (simulator)",
+                    seed::DEMO_COORDINATOR,
+                    seed::DEMO_SIMULATOR
+                );
             }
-            other => anyhow::bail!("unknown option {other:?}\n\n{USAGE}"),
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("could not listen on {bind} (is another program using it?)"))?;
+            tracing::info!("fenduo-hub listening on http://{}", listener.local_addr()?);
+            hub.serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        }
+        Command::CreateRegion { id, name } => {
+            hub.upsert_region(&Region { id: id.clone(), name }).await?;
+            println!("region {id} saved");
+        }
+        Command::CreateUser { username, name, role, region } => {
+            if let Some(r) = &region {
+                if hub.state.store.region(r).await?.is_none() {
+                    anyhow::bail!("region {r:?} does not exist; create it first with `fenduo-hub create-region`");
+                }
+            }
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("could not read the password from stdin")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let user = User {
+                id: format!("user-{username}"),
+                username: username.clone(),
+                display_name: name,
+                role,
+                region_id: region,
+            };
+            hub.create_user(&user, password).await?;
+            println!("user {username} ({}) created", role.as_str());
         }
     }
-    let hub = Hub::open(&db, HubConfig::default())
-        .await
-        .with_context(|| format!("could not open the hub database {}", db.display()))?;
-    if let Some(password) = demo_password {
-        seed::seed_demo(&hub, &password, chrono::Utc::now()).await?;
-        tracing::info!("demo region seeded; log in as {} with the given password", seed::DEMO_COORDINATOR);
-    }
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("could not listen on {bind} (is another program using it?)"))?;
-    tracing::info!("fenduo-hub listening on http://{}", listener.local_addr()?);
-    hub.serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
     Ok(())
 }
