@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod live;
+pub mod roster;
 pub mod seed;
 pub mod store;
 

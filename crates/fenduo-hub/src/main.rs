@@ -56,7 +56,8 @@ enum Command {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role; use admin, coordinator, distributor, trainer or leader"))
+    Role::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a role; use admin, coordinator, distributor, trainer or leader"))
 }
 
 #[tokio::main]
@@ -107,11 +108,16 @@ async fn run() -> anyhow::Result<()> {
         Command::CreateUser { username, name, role, region } => {
             if let Some(r) = &region {
                 if hub.state.store.region(r).await?.is_none() {
-                    anyhow::bail!("region {r:?} does not exist; create it first with `fenduo-hub create-region`");
+                    anyhow::bail!(
+                        "region {r:?} does not exist; create it first with `fenduo-hub create-region`"
+                    );
                 }
             }
             let mut password = String::new();
-            std::io::stdin().lock().read_line(&mut password).context("could not read the password from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("could not read the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
             let user = User {
                 id: format!("user-{username}"),

@@ -277,40 +277,35 @@ impl Store {
     // ---- metrics ---------------------------------------------------------------------------
 
     /// Stores a validated batch in one transaction: each status only moves forward in time,
-    /// and the samples marked `history` are appended to the replay history.
+    /// and the samples marked `history` are appended to the replay history. Rows go in
+    /// multi-row statements, since per-statement overhead dominates SQLite ingest.
     pub async fn ingest(&self, statuses: &[(GroupStatus, bool)]) -> HubResult<()> {
         let mut tx = self.pool.begin().await?;
-        for (s, history) in statuses {
-            sqlx::query(
+        for chunk in statuses.chunks(INGEST_CHUNK) {
+            let sql = format!(
                 "INSERT INTO group_status (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id, group_id) DO UPDATE SET at = excluded.at, \
+                 VALUES {} ON CONFLICT(session_id, group_id) DO UPDATE SET at = excluded.at, \
                  watching = excluded.watching, messages_per_min = excluded.messages_per_min, orders = excluded.orders, \
                  gmv_fen = excluded.gmv_fen WHERE excluded.at >= group_status.at",
-            )
-            .bind(&s.session_id)
-            .bind(&s.group_id)
-            .bind(ts(s.at))
-            .bind(s.watching)
-            .bind(s.messages_per_min)
-            .bind(s.orders)
-            .bind(s.gmv_fen as i64)
-            .execute(&mut *tx)
-            .await?;
-            if *history {
-                sqlx::query(
-                    "INSERT INTO metric_samples (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&s.session_id)
-                .bind(&s.group_id)
-                .bind(ts(s.at))
-                .bind(s.watching)
-                .bind(s.messages_per_min)
-                .bind(s.orders)
-                .bind(s.gmv_fen as i64)
-                .execute(&mut *tx)
-                .await?;
+                placeholders(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(&sql);
+            for (s, _) in chunk {
+                q = bind_status(q, s);
             }
+            q.execute(&mut *tx).await?;
+        }
+        let history: Vec<&GroupStatus> = statuses.iter().filter(|(_, h)| *h).map(|(s, _)| s).collect();
+        for chunk in history.chunks(INGEST_CHUNK) {
+            let sql = format!(
+                "INSERT INTO metric_samples (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) VALUES {}",
+                placeholders(chunk.len(), 7)
+            );
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = bind_status(q, s);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -365,6 +360,27 @@ impl Store {
             sqlx::query_scalar("SELECT MAX(seq) FROM change_log").fetch_one(&self.pool).await?;
         Ok(v.unwrap_or(0))
     }
+}
+
+/// Rows per multi-row INSERT (7 binds each, well under SQLite's 32,766 variable limit).
+const INGEST_CHUNK: usize = 500;
+
+/// `(?, ?, ?), (?, ?, ?)` for `rows` rows of `cols` columns.
+pub fn placeholders(rows: usize, cols: usize) -> String {
+    let row = format!("({})", vec!["?"; cols].join(", "));
+    vec![row; rows].join(", ")
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_status<'q>(q: Query<'q>, s: &'q GroupStatus) -> Query<'q> {
+    q.bind(&s.session_id)
+        .bind(&s.group_id)
+        .bind(ts(s.at))
+        .bind(s.watching)
+        .bind(s.messages_per_min)
+        .bind(s.orders)
+        .bind(s.gmv_fen as i64)
 }
 
 /// Appends the newest state of an entity to the change log, replacing its older entry.
