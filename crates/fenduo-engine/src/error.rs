@@ -43,6 +43,12 @@ impl EngineError {
             EngineError::Protocol(_) => "hub_protocol",
             EngineError::Store(_) | EngineError::Migrate(_) => "internal",
         };
-        ApiError { code: code.into(), message: self.to_string(), field: None }
+        // Which login-form input the error is about, so the form can highlight it.
+        let field = match self {
+            EngineError::InvalidHubUrl(_) | EngineError::Unreachable { .. } => Some("hub_url".into()),
+            EngineError::BadCredentials => Some("password".into()),
+            _ => None,
+        };
+        ApiError { code: code.into(), message: self.to_string(), field }
     }
 }

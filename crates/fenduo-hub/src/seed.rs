@@ -33,6 +33,9 @@ pub const DEMO_REGION_ID: &str = "east";
 pub const DEMO_SESSION_ID: &str = "session-29";
 /// The coordinator the demo app logs in as.
 pub const DEMO_COORDINATOR: &str = "coord";
+/// How far into the stream the demo session is when the demo starts: the second product
+/// segment, with the benefit reveal coming up.
+pub const DEMO_MINUTES_IN: i64 = 45;
 /// The service account the simulator sends metrics with.
 pub const DEMO_SIMULATOR: &str = "sim";
 
@@ -186,7 +189,7 @@ pub async fn seed_demo(hub: &Hub, password: &str, now: DateTime<Utc>) -> HubResu
         }
         hub.upsert_groups(&groups).await?;
     }
-    let (session, stages) = demo_session(now, 25);
+    let (session, stages) = demo_session(now, DEMO_MINUTES_IN);
     hub.upsert_session(&session, &stages).await
 }
 
@@ -213,7 +216,7 @@ mod tests {
     #[test]
     fn demo_session_is_running_in_a_product_stage() {
         let now = Utc::now();
-        let (session, stages) = demo_session(now, 25);
+        let (session, stages) = demo_session(now, DEMO_MINUTES_IN);
         let elapsed = (now - session.effective_start()).num_seconds();
         let current = stages
             .iter()

@@ -107,7 +107,9 @@ pub struct Session {
     pub planned_end: DateTime<Utc>,
     pub status: SessionStatus,
     /// The region's targets for this session, used for the wall's progress figures.
+    #[ts(type = "number | null")]
     pub target_orders: Option<u64>,
+    #[ts(type = "number | null")]
     pub target_gmv_fen: Option<u64>,
 }
 
@@ -140,6 +142,7 @@ pub struct Stage {
     pub kind: StageKind,
     pub title: String,
     /// Seconds from the session's effective start (negative for warm-up before the stream).
+    #[ts(type = "number")]
     pub offset_secs: i64,
     pub duration_secs: u32,
 }

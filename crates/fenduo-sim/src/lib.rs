@@ -52,7 +52,7 @@ pub struct Profile {
 impl Profile {
     fn generate(rng: &mut StdRng) -> Profile {
         let troubled = rng.gen_bool(0.05);
-        let quiet = rng.gen_bool(0.08);
+        let quiet = rng.gen_bool(0.05);
         // Most groups convert 30–70%; a long tail reaches 120%, a few stay near 15%.
         let conversion = match rng.gen_range(0..100) {
             0..=9 => rng.gen_range(0.15..0.3),
@@ -62,7 +62,7 @@ impl Profile {
         Profile {
             conversion: if troubled { conversion * 0.3 } else { conversion },
             watch_ratio: if troubled { rng.gen_range(0.1..0.3) } else { rng.gen_range(0.55..0.95) },
-            chattiness: if troubled || quiet { rng.gen_range(0.01..0.04) } else { rng.gen_range(0.15..0.6) },
+            chattiness: if troubled || quiet { rng.gen_range(0.01..0.04) } else { rng.gen_range(0.2..0.7) },
             order_value_fen: rng.gen_range(60_000..150_000),
             lag_secs: rng.gen_range(-90..90),
         }
@@ -235,7 +235,7 @@ impl HubApi {
                 Record::Group(g) => groups.push(g),
                 Record::Session(s) => sessions.push(s),
                 Record::Stage(s) => stages.push(s),
-                Record::Region(_) => {}
+                _ => {}
             }
         }
         let session = sessions
