@@ -18,8 +18,13 @@ pub struct TestHub {
 impl TestHub {
     /// A hub seeded with the demo region, serving on `127.0.0.1:0`.
     pub async fn seeded() -> TestHub {
+        TestHub::seeded_with(HubConfig::default()).await
+    }
+
+    /// Like [`TestHub::seeded`], with some settings changed (the live tick is always fast).
+    pub async fn seeded_with(config: HubConfig) -> TestHub {
         let dir = tempfile::tempdir().expect("temp dir");
-        let config = HubConfig { live_tick: Duration::from_millis(200), ..HubConfig::default() };
+        let config = HubConfig { live_tick: Duration::from_millis(200), ..config };
         let hub = Hub::open(&dir.path().join("hub.sqlite"), config).await.expect("hub opens");
         seed::seed_demo(&hub, PASSWORD, chrono::Utc::now()).await.expect("demo seeds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -49,4 +54,9 @@ impl Drop for TestHub {
             let _ = stop.send(());
         }
     }
+}
+
+/// One integer from an SQL query, for assertions on what was stored.
+pub async fn scalar(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect("query runs")
 }

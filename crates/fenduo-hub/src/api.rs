@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/metrics", post(ingest))
         .route("/live", get(live_socket))
+        .route("/regions/{region_id}/roster", post(import_roster))
 }
 
 async fn login(State(state): State<AppState>, body: Bytes) -> HubResult<Json<LoginResponse>> {
@@ -279,4 +280,58 @@ async fn live_socket(
 ) -> HubResult<Response> {
     let scope = caller.scope()?;
     Ok(ws.on_upgrade(move |socket| live::serve_connection(socket, state, scope)))
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    create_distributors: bool,
+}
+
+/// Roster upload: the file's bytes as the body, its name in `X-File-Name` (percent-encoded when
+/// not ASCII). Admins, and coordinators of that region, may import.
+async fn import_roster(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(region_id): axum::extract::Path<String>,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HubResult<Json<crate::import::ImportReport>> {
+    caller.require(&[Role::Admin, Role::Coordinator])?;
+    if let Some(own) = &caller.user.region_id {
+        if own != &region_id {
+            return Err(HubError::Forbidden(format!("you may import only into your own region ({own})")));
+        }
+    }
+    let name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(percent_decode)
+        .unwrap_or_else(|| "roster".into());
+    let options =
+        crate::import::ImportOptions { create_distributors: q.create_distributors, dry_run: q.dry_run };
+    Ok(Json(crate::import::import_roster(&state, &region_id, &name, &body, &options).await?))
+}
+
+/// Decodes `%XX` escapes (UTF-8); anything malformed is kept as written.
+fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }

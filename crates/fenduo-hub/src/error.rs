@@ -19,6 +19,9 @@ pub enum HubError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A body over its limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -43,6 +46,7 @@ impl HubError {
             HubError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            HubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             HubError::Database(sqlx::Error::RowNotFound) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Database(_) | HubError::Migrate(_) | HubError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

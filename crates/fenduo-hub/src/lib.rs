@@ -4,16 +4,22 @@
 //! each group's latest status and a thinned history for replay, and serves:
 //! - the sync API (`/api/v1/changes`, a compacted change log with per-user scope),
 //! - the live WebSocket (`/api/v1/live`, snapshot then deltas about once a second),
-//! - metric ingest (`/api/v1/metrics`, JSON or NDJSON, all-or-nothing per batch).
+//! - metric ingest (`/api/v1/metrics`, JSON or NDJSON, all-or-nothing per batch),
+//! - content-addressed assets (`/api/v1/assets`, upload by admins, ranged downloads; see [`assets`]),
+//!   and versioned playbooks published from a folder (see [`playbook`]).
 //!
 //! Build one with [`Hub::open`], get its router with [`Hub::router`], or run it with [`Hub::serve`].
 
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod import;
 pub mod live;
+pub mod mutations;
+pub mod playbook;
 pub mod roster;
 pub mod seed;
 pub mod store;
@@ -44,11 +50,17 @@ pub struct HubConfig {
     pub history_interval: chrono::Duration,
     /// How often the live stream sends deltas.
     pub live_tick: Duration,
+    /// Largest asset upload; larger ones are refused with 413.
+    pub max_asset_bytes: u64,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
-        HubConfig { history_interval: chrono::Duration::seconds(10), live_tick: Duration::from_secs(1) }
+        HubConfig {
+            history_interval: chrono::Duration::seconds(10),
+            live_tick: Duration::from_secs(1),
+            max_asset_bytes: assets::DEFAULT_MAX_ASSET_BYTES,
+        }
     }
 }
 
@@ -62,8 +74,32 @@ pub struct AppState {
     /// When each group last got a history row.
     pub history: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
     pub config: Arc<HubConfig>,
+    /// Asset files, in `<db dir>/assets` (see [`assets`]).
+    pub assets: assets::AssetStore,
     /// Verified against when a username is unknown, so login timing does not reveal it.
     pub dummy_hash: Arc<String>,
+}
+
+impl AppState {
+    /// Updates the in-memory group directory after groups were written.
+    pub(crate) fn remember_groups(&self, groups: &[Group]) {
+        let mut dir = self.groups.write().expect("group directory lock");
+        for g in groups {
+            dir.insert(
+                g.id.clone(),
+                Arc::new(GroupMeta {
+                    region_id: g.region_id.clone(),
+                    distributor_id: g.distributor_id.clone(),
+                }),
+            );
+        }
+    }
+
+    pub(crate) async fn announce_change(&self) -> HubResult<()> {
+        let seq = self.store.max_seq().await?;
+        self.live.changed(seq);
+        Ok(())
+    }
 }
 
 /// A running hub's state plus its background ticker.
@@ -81,6 +117,10 @@ impl Drop for Hub {
 impl Hub {
     pub async fn open(db_path: &Path, config: HubConfig) -> HubResult<Hub> {
         let store = Store::open(db_path).await?;
+        let assets = assets::AssetStore::beside(db_path);
+        assets.prepare().await.map_err(|e| {
+            HubError::Internal(format!("could not prepare the asset folder {}: {e}", assets.dir().display()))
+        })?;
         let live = Arc::new(Live::default());
         let ticker = live.spawn_ticker(config.live_tick);
         let state = AppState {
@@ -89,6 +129,7 @@ impl Hub {
             groups: Arc::default(),
             history: Arc::default(),
             config: Arc::new(config),
+            assets,
             dummy_hash: Arc::new(auth::hash_password("fenduo-dummy-password")?),
         };
         let hub = Hub { state, _ticker: ticker };
@@ -112,7 +153,7 @@ impl Hub {
 
     pub async fn upsert_region(&self, region: &Region) -> HubResult<()> {
         self.state.store.upsert_region(region).await?;
-        self.announce_change().await
+        self.state.announce_change().await
     }
 
     /// Creates a user with an Argon2-hashed password.
@@ -132,30 +173,13 @@ impl Hub {
 
     pub async fn upsert_groups(&self, groups: &[Group]) -> HubResult<()> {
         self.state.store.upsert_groups(groups).await?;
-        {
-            let mut dir = self.state.groups.write().expect("group directory lock");
-            for g in groups {
-                dir.insert(
-                    g.id.clone(),
-                    Arc::new(GroupMeta {
-                        region_id: g.region_id.clone(),
-                        distributor_id: g.distributor_id.clone(),
-                    }),
-                );
-            }
-        }
-        self.announce_change().await
+        self.state.remember_groups(groups);
+        self.state.announce_change().await
     }
 
     pub async fn upsert_session(&self, session: &Session, stages: &[Stage]) -> HubResult<()> {
         self.state.store.upsert_session(session, stages).await?;
-        self.announce_change().await
-    }
-
-    async fn announce_change(&self) -> HubResult<()> {
-        let seq = self.state.store.max_seq().await?;
-        self.state.live.changed(seq);
-        Ok(())
+        self.state.announce_change().await
     }
 
     /// Serves until `shutdown` resolves.
@@ -176,7 +200,7 @@ impl Hub {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().merge(assets::routes()).merge(mutations::routes()))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use fenduo_hub::playbook::{self, PlaybookError};
 use fenduo_hub::{seed, Hub, HubConfig};
 use fenduo_proto::{Region, Role, User};
 
@@ -15,6 +16,9 @@ struct Cli {
     /// SQLite database file (created if missing).
     #[arg(long, global = true, env = "FENDUO_HUB_DB", default_value = "fenduo-hub.sqlite")]
     db: PathBuf,
+    /// Largest clip or image the hub stores, in MiB (uploads over it get 413).
+    #[arg(long, global = true, env = "FENDUO_HUB_MAX_ASSET_MIB", default_value_t = 200)]
+    max_asset_mib: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +57,30 @@ enum Command {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Import a group roster (CSV in UTF-8 or GBK, or XLSX, as Excel exports it) into a region.
+    /// Prints what was created, updated and refused (with Excel row numbers); re-importing the
+    /// same file changes nothing.
+    ImportRoster {
+        /// The region the groups belong to.
+        #[arg(long)]
+        region: String,
+        /// Create accounts (without a password) for distributors the region does not have yet.
+        #[arg(long)]
+        create_distributors: bool,
+        /// Check the file and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+    /// Check a playbook folder (see docs/playbook-format.md) and publish it as the session's next
+    /// version. Problems are printed one per line as `file:line: message`; nothing is stored then.
+    PublishPlaybook {
+        /// The session id, e.g. session-29; must match `session` in playbook.toml.
+        #[arg(long)]
+        session: String,
+        /// The folder holding playbook.toml.
+        dir: PathBuf,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -79,7 +107,9 @@ async fn run() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let hub = Hub::open(&cli.db, HubConfig::default())
+    let config =
+        HubConfig { max_asset_bytes: cli.max_asset_mib.saturating_mul(1024 * 1024), ..HubConfig::default() };
+    let hub = Hub::open(&cli.db, config)
         .await
         .with_context(|| format!("could not open the hub database {}", cli.db.display()))?;
     match cli.command {
@@ -129,6 +159,55 @@ async fn run() -> anyhow::Result<()> {
             hub.create_user(&user, password).await?;
             println!("user {username} ({}) created", role.as_str());
         }
+        Command::ImportRoster { region, create_distributors, dry_run, file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let options = fenduo_hub::import::ImportOptions { create_distributors, dry_run };
+            let report = hub.import_roster(&region, &name, &bytes, &options).await?;
+            for e in &report.refused {
+                let column = e.column.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+                println!("{name}: 第 {} 行{column}: {} / row {}: {}", e.line, e.reason_zh, e.line, e.reason);
+            }
+            for s in &report.skipped {
+                println!(
+                    "{name}: 第 {} 行跳过: {} / row {} skipped: {}",
+                    s.line, s.reason_zh, s.line, s.reason
+                );
+            }
+            if !report.created_distributors.is_empty() {
+                println!(
+                    "新建经销商账号（尚未设密码）/ distributor accounts created (no password yet): {}",
+                    report.created_distributors.join("、")
+                );
+            }
+            println!("{}", report.summary());
+        }
+        Command::PublishPlaybook { session, dir } => publish_playbook(&hub, &session, &dir).await?,
     }
     Ok(())
+}
+
+async fn publish_playbook(hub: &Hub, session: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let published = match playbook::load_playbook_dir(dir) {
+        Ok(draft) => hub.publish_playbook(session, &draft).await,
+        Err(e) => Err(e),
+    };
+    match published {
+        Ok(p) => {
+            println!("published playbook {} version {} ({} items)", p.session_id, p.version, p.items.len());
+            Ok(())
+        }
+        Err(PlaybookError::Invalid(problems)) => {
+            for p in &problems {
+                // Paths as the user can open them: `DIR/scripts/x.md:3: ...`.
+                let file = dir.join(&p.file);
+                match p.line {
+                    Some(line) => eprintln!("{}:{line}: {}", file.display(), p.message),
+                    None => eprintln!("{}: {}", file.display(), p.message),
+                }
+            }
+            anyhow::bail!("the playbook was not published: {} problem(s) above", problems.len())
+        }
+        Err(PlaybookError::Hub(e)) => Err(e.into()),
+    }
 }

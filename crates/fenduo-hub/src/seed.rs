@@ -190,7 +190,13 @@ pub async fn seed_demo(hub: &Hub, password: &str, now: DateTime<Utc>) -> HubResu
         hub.upsert_groups(&groups).await?;
     }
     let (session, stages) = demo_session(now, DEMO_MINUTES_IN);
-    hub.upsert_session(&session, &stages).await
+    hub.upsert_session(&session, &stages).await?;
+    // The playbook ships inside the binary (assets/demo/playbook/) and is published once.
+    if hub.state.store.latest_playbook_version(DEMO_SESSION_ID).await? == 0 {
+        let draft = crate::playbook::demo_playbook()?;
+        hub.publish_playbook(DEMO_SESSION_ID, &draft).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

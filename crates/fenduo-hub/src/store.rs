@@ -384,7 +384,7 @@ fn bind_status<'q>(q: Query<'q>, s: &'q GroupStatus) -> Query<'q> {
 }
 
 /// Appends the newest state of an entity to the change log, replacing its older entry.
-async fn record_change(
+pub(crate) async fn record_change(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     record: &Record,
     region_id: Option<&str>,
@@ -452,7 +452,7 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> HubResult<User> {
     })
 }
 
-fn session_from_row(r: &sqlx::sqlite::SqliteRow) -> HubResult<Session> {
+pub(crate) fn session_from_row(r: &sqlx::sqlite::SqliteRow) -> HubResult<Session> {
     let status: String = r.get("status");
     let actual: Option<String> = r.get("actual_start");
     let target_orders: Option<i64> = r.get("target_orders");

@@ -244,6 +244,185 @@ pub struct StatusSnapshot {
     pub server_time: DateTime<Utc>,
 }
 
+/// A content-addressed file (clip, image) held by the hub: fetched from
+/// `/api/v1/assets/{sha256}` with HTTP Range, and verified against its SHA-256 before use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Asset {
+    /// Lowercase hex SHA-256 of the content; also its id.
+    pub sha256: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// The media type it is served with, e.g. `video/mp4`.
+    pub mime: String,
+    /// The file name it was first uploaded or published under (for saving it; not unique).
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PlaybookItemKind {
+    /// What a group leader posts in the group at this stage (Markdown).
+    Script,
+    /// A short video for leaders to post.
+    Clip,
+    /// A poster or card for leaders to post.
+    Image,
+    /// An invitation script for one customer segment (Markdown).
+    Invitation,
+    /// A to-do list for the command post or the leaders (Markdown).
+    Checklist,
+    /// A product briefing: selling points and benefit mechanics (Markdown).
+    Briefing,
+}
+
+impl PlaybookItemKind {
+    pub const ALL: [PlaybookItemKind; 6] = [
+        PlaybookItemKind::Script,
+        PlaybookItemKind::Clip,
+        PlaybookItemKind::Image,
+        PlaybookItemKind::Invitation,
+        PlaybookItemKind::Checklist,
+        PlaybookItemKind::Briefing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaybookItemKind::Script => "script",
+            PlaybookItemKind::Clip => "clip",
+            PlaybookItemKind::Image => "image",
+            PlaybookItemKind::Invitation => "invitation",
+            PlaybookItemKind::Checklist => "checklist",
+            PlaybookItemKind::Briefing => "briefing",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PlaybookItemKind> {
+        PlaybookItemKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Clips and images carry an asset; every other kind carries Markdown text.
+    pub fn is_media(self) -> bool {
+        matches!(self, PlaybookItemKind::Clip | PlaybookItemKind::Image)
+    }
+}
+
+/// One piece of playbook content, attached to a stage of the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PlaybookItem {
+    /// Unique within its playbook version, stable across versions (e.g. `warmup-script`).
+    pub id: String,
+    /// The `seq` of the stage it belongs to.
+    pub stage_seq: u32,
+    pub kind: PlaybookItemKind,
+    pub title: String,
+    /// Markdown for scripts, invitations, checklists and briefings; an optional caption for media.
+    pub text: Option<String>,
+    /// The clip or image, for media kinds.
+    pub asset: Option<Asset>,
+    /// The customer segment an invitation is written for, e.g. 新客, 老客, 沉睡客.
+    pub segment: Option<String>,
+    /// The product a briefing is about.
+    pub product: Option<String>,
+}
+
+/// One published version of a session's playbook (群运营手册). Versions are immutable:
+/// publishing again makes a new version, and clients show the highest one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Playbook {
+    /// `<session_id>:v<version>`.
+    pub id: String,
+    pub session_id: String,
+    /// 1 for the first publication of the session's playbook, then +1 each time.
+    pub version: u32,
+    pub title: String,
+    pub notes: String,
+    pub published_at: DateTime<Utc>,
+    /// In manifest order.
+    pub items: Vec<PlaybookItem>,
+}
+
+impl Playbook {
+    pub fn record_id(session_id: &str, version: u32) -> String {
+        format!("{session_id}:v{version}")
+    }
+}
+
+/// A trainer's (or coordinator's) remark at a moment of a session, kept for replay review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Note {
+    /// The mutation id that created it (UUIDv7).
+    pub id: String,
+    pub session_id: String,
+    /// The moment of the session the note is about.
+    pub at: DateTime<Utc>,
+    /// The group it is about, if any.
+    pub group_id: Option<String>,
+    pub text: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub region_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a mutation does. New kinds are added here; the hub applies each id at most once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+#[ts(export)]
+pub enum MutationOp {
+    /// Add a note to a session (trainers, coordinators).
+    AddNote { session_id: String, at: DateTime<Utc>, group_id: Option<String>, text: String },
+    /// Mark the stream as really started; every stage time follows it (admins, coordinators).
+    StartSession { session_id: String, started_at: DateTime<Utc> },
+}
+
+/// A change made on a command post, sent up with an id made once when the user acted
+/// (UUIDv7), so a retry after a lost answer neither duplicates nor loses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Mutation {
+    pub id: String,
+    #[serde(flatten)]
+    pub op: MutationOp,
+}
+
+/// `POST /api/v1/mutations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MutationBatch {
+    pub mutations: Vec<Mutation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[ts(export)]
+pub enum MutationOutcome {
+    /// Applied; `record` is what was stored.
+    Applied { record: Record },
+    /// Refused for good (a retry gets the same answer): permission, validation, unknown target.
+    Refused { error: ApiError },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MutationResult {
+    pub id: String,
+    #[serde(flatten)]
+    pub outcome: MutationOutcome,
+    /// This id had been applied before; the stored outcome is returned and nothing changed.
+    pub repeated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MutationResults {
+    pub results: Vec<MutationResult>,
+}
+
 /// A record carried by the sync change log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
@@ -253,6 +432,9 @@ pub enum Record {
     Group(Group),
     Session(Session),
     Stage(Stage),
+    Playbook(Playbook),
+    Asset(Asset),
+    Note(Note),
 }
 
 impl Record {
@@ -262,6 +444,9 @@ impl Record {
             Record::Group(_) => "group",
             Record::Session(_) => "session",
             Record::Stage(_) => "stage",
+            Record::Playbook(_) => "playbook",
+            Record::Asset(_) => "asset",
+            Record::Note(_) => "note",
         }
     }
 
@@ -271,6 +456,9 @@ impl Record {
             Record::Group(g) => &g.id,
             Record::Session(s) => &s.id,
             Record::Stage(s) => &s.id,
+            Record::Playbook(p) => &p.id,
+            Record::Asset(a) => &a.sha256,
+            Record::Note(n) => &n.id,
         }
     }
 }
@@ -323,6 +511,29 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(json, r#"{"kind":"region","data":{"id":"r1","name":"华东"}}"#);
         assert_eq!(serde_json::from_str::<Record>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn playbook_and_asset_records_are_keyed_by_version_and_hash() {
+        let asset =
+            Asset { sha256: "ab".repeat(32), size: 3, mime: "image/png".into(), name: "a.png".into() };
+        let playbook = Playbook {
+            id: Playbook::record_id("session-29", 2),
+            session_id: "session-29".into(),
+            version: 2,
+            title: "手册".into(),
+            notes: String::new(),
+            published_at: Utc::now(),
+            items: vec![],
+        };
+        assert_eq!(Record::Playbook(playbook.clone()).id(), "session-29:v2");
+        assert_eq!(Record::Playbook(playbook).kind(), "playbook");
+        assert_eq!(Record::Asset(asset.clone()).id(), asset.sha256);
+        for kind in PlaybookItemKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(PlaybookItemKind::parse(kind.as_str()), Some(kind));
+        }
     }
 
     #[test]
