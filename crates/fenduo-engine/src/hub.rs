@@ -72,8 +72,9 @@ impl HubClient {
         self.get("/api/v1/me").await
     }
 
-    pub async fn changes(&self, after: i64, limit: u32) -> EngineResult<ChangePage> {
-        self.get(&format!("/api/v1/changes?after={after}&limit={limit}")).await
+    /// `fresh`: this page belongs to a sync that started from 0.
+    pub async fn changes(&self, after: i64, limit: u32, fresh: bool) -> EngineResult<ChangePage> {
+        self.get(&format!("/api/v1/changes?after={after}&limit={limit}&fresh={fresh}")).await
     }
 
     pub async fn logout(&self) -> EngineResult<()> {

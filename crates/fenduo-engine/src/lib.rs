@@ -263,13 +263,13 @@ async fn sync_once(inner: &Inner) -> EngineResult<usize> {
     let mut cursor = inner.store.cursor().await?;
     let mut applied = 0;
     loop {
-        let sent = Utc::now();
-        let page = client.changes(cursor, 500).await?;
-        let received = Utc::now();
-        // Hub clock minus ours, taking the request's midpoint as when the hub read its clock.
-        let midpoint = sent + (received - sent) / 2;
-        let offset = (page.server_time - midpoint).num_milliseconds();
-        set_connection(inner, |c| c.clock_offset_ms = offset);
+        let page = match fetch_page(inner, &client, cursor, false).await {
+            Err(EngineError::Hub(e)) if e.code == "resync_required" => {
+                tracing::info!(cursor, "the hub purged history past our cursor; resyncing from the start");
+                return full_resync(inner, &client).await;
+            }
+            other => other?,
+        };
         inner.store.apply_changes(&page.changes, page.next_cursor).await?;
         applied += page.changes.len();
         cursor = page.next_cursor;
@@ -277,6 +277,40 @@ async fn sync_once(inner: &Inner) -> EngineResult<usize> {
             return Ok(applied);
         }
     }
+}
+
+/// One page of changes; also measures the hub's clock offset.
+async fn fetch_page(
+    inner: &Inner,
+    client: &HubClient,
+    cursor: i64,
+    fresh: bool,
+) -> EngineResult<fenduo_proto::ChangePage> {
+    let sent = Utc::now();
+    let page = client.changes(cursor, 500, fresh).await?;
+    let received = Utc::now();
+    // Hub clock minus ours, taking the request's midpoint as when the hub read its clock.
+    let midpoint = sent + (received - sent) / 2;
+    let offset = (page.server_time - midpoint).num_milliseconds();
+    set_connection(inner, |c| c.clock_offset_ms = offset);
+    Ok(page)
+}
+
+/// Fetches everything from 0, then swaps it in for the local copy in one transaction, so the
+/// wall never shows a half-synced region.
+async fn full_resync(inner: &Inner, client: &HubClient) -> EngineResult<usize> {
+    let mut cursor = 0;
+    let mut all = Vec::new();
+    loop {
+        let page = fetch_page(inner, client, cursor, true).await?;
+        all.extend(page.changes);
+        cursor = page.next_cursor;
+        if !page.more {
+            break;
+        }
+    }
+    inner.store.replace_all(&all, cursor).await?;
+    Ok(all.len())
 }
 
 /// Sync, then hold the live stream; on any failure wait (exponential backoff with jitter) and

@@ -70,32 +70,17 @@ impl LocalStore {
     /// between the two can never skip or repeat a change.
     pub async fn apply_changes(&self, changes: &[Change], next_cursor: i64) -> EngineResult<()> {
         let mut tx = self.pool.begin().await?;
-        for c in changes {
-            match &c.record {
-                Some(record) => {
-                    sqlx::query(
-                        "INSERT INTO records (kind, id, body) VALUES (?, ?, ?) \
-                         ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
-                    )
-                    .bind(&c.kind)
-                    .bind(&c.id)
-                    .bind(serde_json::to_string(record).expect("records serialise"))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                None => {
-                    sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
-                        .bind(&c.kind)
-                        .bind(&c.id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('sync_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .bind(next_cursor.to_string())
-            .execute(&mut *tx)
-            .await?;
+        apply_in(&mut tx, changes, next_cursor).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces every synced record with `changes` (a full resync) and sets the cursor, in one
+    /// transaction.
+    pub async fn replace_all(&self, changes: &[Change], cursor: i64) -> EngineResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM records").execute(&mut *tx).await?;
+        apply_in(&mut tx, changes, cursor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -131,4 +116,41 @@ impl LocalStore {
         let rows = sqlx::query("SELECT body FROM statuses").fetch_all(&self.pool).await?;
         Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
     }
+}
+
+/// Upserts records, deletes tombstoned ones and stores the cursor, inside the caller's transaction.
+async fn apply_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    changes: &[Change],
+    next_cursor: i64,
+) -> EngineResult<()> {
+    for c in changes {
+        match &c.record {
+            Some(record) => {
+                sqlx::query(
+                    "INSERT INTO records (kind, id, body) VALUES (?, ?, ?) \
+                     ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
+                )
+                .bind(&c.kind)
+                .bind(&c.id)
+                .bind(serde_json::to_string(record).expect("records serialise"))
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM records WHERE kind = ? AND id = ?")
+                    .bind(&c.kind)
+                    .bind(&c.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('sync_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(next_cursor.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

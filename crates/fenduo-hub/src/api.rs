@@ -42,6 +42,20 @@ pub fn routes() -> Router<AppState> {
         .route("/regions/{region_id}/roster", post(import_roster))
 }
 
+/// Log in
+///
+/// Exchanges a username and password for a bearer token (valid for 30 days, until logout).
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in: the token, the user and their region", body = LoginResponse),
+        (status = 401, description = "`bad_credentials`: wrong username or password", body = fenduo_proto::ApiError),
+        (status = 422, description = "`invalid_body`: the body is not a `LoginRequest` (`field` names the offending JSON path)", body = fenduo_proto::ApiError),
+    )
+)]
 async fn login(State(state): State<AppState>, body: Bytes) -> HubResult<Json<LoginResponse>> {
     let req: LoginRequest = parse_json(&body)?;
     let creds = state.store.credentials(req.username.trim()).await?;
@@ -67,11 +81,37 @@ async fn login(State(state): State<AppState>, body: Bytes) -> HubResult<Json<Log
     Ok(Json(LoginResponse { token, expires_at, user: creds.user, region }))
 }
 
+/// Log out
+///
+/// Revokes the token the request was made with.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token is revoked", body = crate::openapi::LoggedOut),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+    )
+)]
 async fn logout(State(state): State<AppState>, caller: Caller) -> HubResult<Json<serde_json::Value>> {
     state.store.revoke_token(&caller.token_hash).await?;
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
+/// Who the token belongs to
+///
+/// The user, their region and the hub's clock (clients measure their clock offset from it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+    )
+)]
 async fn me(State(state): State<AppState>, caller: Caller) -> HubResult<Json<Me>> {
     let region = match &caller.user.region_id {
         Some(id) => state.store.region(id).await?,
@@ -80,13 +120,42 @@ async fn me(State(state): State<AppState>, caller: Caller) -> HubResult<Json<Me>
     Ok(Json(Me { user: caller.user, region, server_time: Utc::now() }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ChangesQuery {
+    /// The cursor: 0 for everything (a snapshot), else the `next_cursor` of the previous page.
     #[serde(default)]
+    #[param(default = 0, minimum = 0)]
     after: i64,
+    /// Most changes in the page (default 500, clamped to 1..=2000).
+    #[param(default = 500)]
     limit: Option<u32>,
+    /// Set while paging through a sync that started from 0: such a client holds nothing older,
+    /// so purged deletions cannot leave it with stale records.
+    #[serde(default)]
+    fresh: bool,
 }
 
+/// Sync down: one page of the change log
+///
+/// The changes after the cursor that the caller may see (compacted: the newest entry per record;
+/// deletions are tombstones with `record: null`). Store `next_cursor` with the rows in one
+/// transaction and ask again while `more` is true.
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes",
+    tag = "sync",
+    security(("bearer" = [])),
+    params(ChangesQuery),
+    responses(
+        (status = 200, description = "A page of changes", body = ChangePage),
+        (status = 400, description = "The query string does not parse (e.g. `after=abc`); answered by the framework as plain text, not as an `ApiError`", body = String, content_type = "text/plain"),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: the role sees no region data (leaders)", body = fenduo_proto::ApiError),
+        (status = 410, description = "`resync_required`: the cursor is older than the purged deletions; sync again from 0", body = fenduo_proto::ApiError),
+        (status = 422, description = "`invalid_query`: `after` is negative", body = fenduo_proto::ApiError),
+    )
+)]
 async fn changes(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,9 +166,24 @@ async fn changes(
         return Err(HubError::invalid("invalid_query", "after", "must be 0 or a cursor the hub returned"));
     }
     let limit = q.limit.unwrap_or(500).clamp(1, 2000);
-    Ok(Json(state.store.changes(q.after, limit, &scope).await?))
+    Ok(Json(state.store.changes(q.after, limit, &scope, q.fresh).await?))
 }
 
+/// Latest group statuses of the live session
+///
+/// The statuses the caller may see, for a client that wants a picture without opening the live
+/// WebSocket. `session_id` is null when no session is live.
+#[utoipa::path(
+    get,
+    path = "/api/v1/status",
+    tag = "live",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The latest statuses", body = StatusSnapshot),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: the role sees no region data (leaders)", body = fenduo_proto::ApiError),
+    )
+)]
 async fn status(State(state): State<AppState>, caller: Caller) -> HubResult<Json<StatusSnapshot>> {
     let scope = caller.scope()?;
     let session = state.store.live_session().await?;
@@ -113,6 +197,26 @@ async fn status(State(state): State<AppState>, caller: Caller) -> HubResult<Json
 /// Metric ingest: a JSON `MetricBatch`, or NDJSON (one `MetricSample` a line) when the content
 /// type says `application/x-ndjson`. The whole batch is validated first; a refused batch stores
 /// nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/metrics",
+    tag = "ingest",
+    summary = "Metric ingest (JSON or NDJSON)",
+    security(("bearer" = [])),
+    request_body(
+        description = "Either a JSON `MetricBatch`, or (with `Content-Type: application/x-ndjson`) one JSON `MetricSample` per line; blank lines are skipped. Any other content type is read as JSON. At most 50,000 samples, each within 15 minutes of the hub's clock. Admins only.",
+        content(
+            (MetricBatch = "application/json"),
+            (MetricSample = "application/x-ndjson"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Every sample was stored", body = IngestReport),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: not an admin, or a sample's group is outside the caller's region (the message names it, e.g. `samples[3].group_id`)", body = fenduo_proto::ApiError),
+        (status = 422, description = "Nothing was stored. `invalid_body` (not JSON / not UTF-8), `invalid_sample` (unknown group, negative or impossible count, clock skew; `field` is `samples[i].name` or `line n.name`), `batch_too_large`, `no_live_session`", body = fenduo_proto::ApiError),
+    )
+)]
 async fn ingest(
     State(state): State<AppState>,
     caller: Caller,
@@ -138,24 +242,32 @@ async fn ingest(
         field: None,
     })?;
     let now = Utc::now();
-    let directory = state.groups.read().expect("group directory lock").clone();
-    let mut checked = Vec::with_capacity(samples.len());
-    for (i, s) in samples.iter().enumerate() {
-        // Name the sample the way the sender wrote it: an NDJSON line or a JSON array index.
-        let at = if ndjson { format!("line {}", i + 1) } else { format!("samples[{i}]") };
-        let meta = directory.get(&s.group_id).ok_or_else(|| {
-            HubError::invalid(
-                "invalid_sample",
-                format!("{at}.group_id"),
-                format!("unknown group {:?}", s.group_id),
-            )
-        })?;
-        if let Some(field) = scope_check(&caller, meta) {
-            return Err(HubError::Forbidden(format!("{at}.group_id: {field}")));
+    let scope = caller.scope()?;
+    // Name a sample the way the sender wrote it: an NDJSON line or a JSON array index.
+    let label = |i: usize| if ndjson { format!("line {}", i + 1) } else { format!("samples[{i}]") };
+    let checked = {
+        // Validated under the directory's read lock, without copying it; no await in here.
+        let directory = state.groups.read().expect("group directory lock");
+        let mut checked = Vec::with_capacity(samples.len());
+        for (i, s) in samples.iter().enumerate() {
+            let meta = directory.get(&s.group_id).ok_or_else(|| {
+                HubError::invalid(
+                    "invalid_sample",
+                    format!("{}.group_id", label(i)),
+                    format!("unknown group {:?}", s.group_id),
+                )
+            })?;
+            if !live::visible(&scope, meta) {
+                return Err(HubError::Forbidden(format!(
+                    "{}.group_id: group is outside your region",
+                    label(i)
+                )));
+            }
+            let status = validate_sample(|| label(i), s, &session.id, now)?;
+            checked.push((status, meta.clone()));
         }
-        let status = validate_sample(&at, s, &session.id, now)?;
-        checked.push((status, meta.clone()));
-    }
+        checked
+    };
     let with_history: Vec<(GroupStatus, bool)> = {
         let last = state.history.lock().expect("history lock");
         let mut seen = HashSet::new();
@@ -182,21 +294,14 @@ async fn ingest(
     Ok(Json(IngestReport { accepted }))
 }
 
-fn scope_check(caller: &Caller, meta: &crate::store::GroupMeta) -> Option<&'static str> {
-    match caller.scope() {
-        Ok(scope) if live::visible(&scope, meta) => None,
-        _ => Some("group is outside your region"),
-    }
-}
-
-/// Checks one sample; the error names the field as `{at}.field` (e.g. `samples[3].watching`).
+/// Checks one sample; the error names the field as `{at()}.field` (e.g. `samples[3].watching`).
 pub fn validate_sample(
-    at: &str,
+    at: impl Fn() -> String,
     s: &MetricSample,
     session_id: &str,
     now: DateTime<Utc>,
 ) -> HubResult<GroupStatus> {
-    let field = |name: &str| format!("{at}.{name}");
+    let field = |name: &str| format!("{}.{name}", at());
     let count = |name: &str, v: i64, max: i64| -> HubResult<u64> {
         if v < 0 {
             Err(HubError::invalid(
@@ -273,6 +378,27 @@ fn parse_ndjson(body: &[u8]) -> HubResult<Vec<MetricSample>> {
         .collect()
 }
 
+/// The live stream (WebSocket)
+///
+/// A WebSocket upgrade (`GET` with `Connection: Upgrade`, `Upgrade: websocket`). After the
+/// handshake the hub sends text frames, each one JSON `LiveMessage` (see the schema, tagged by
+/// `type`): first a `snapshot` of every group status the caller may see, then a `delta` of the
+/// statuses that changed about once a second, and `changed` (with the change-log `seq`) when
+/// schedule data changed and the client should sync. A client that falls behind gets a fresh
+/// `snapshot`. The hub pings every 20 s; what the client sends is ignored (a close frame ends it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/live",
+    tag = "live",
+    security(("bearer" = [])),
+    responses(
+        (status = 101, description = "Switching Protocols: the WebSocket is open; every text frame is a JSON `LiveMessage` (#/components/schemas/LiveMessage)"),
+        (status = 400, description = "Not a WebSocket handshake (missing `Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Key` or version 13); answered by the framework as plain text, not as an `ApiError`", body = String, content_type = "text/plain"),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: the role sees no region data (leaders)", body = fenduo_proto::ApiError),
+        (status = 426, description = "The connection cannot be upgraded (plain text, from the framework)", body = String, content_type = "text/plain"),
+    )
+)]
 async fn live_socket(
     State(state): State<AppState>,
     caller: Caller,
@@ -282,16 +408,47 @@ async fn live_socket(
     Ok(ws.on_upgrade(move |socket| live::serve_connection(socket, state, scope)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
+    /// Check and report, write nothing.
     #[serde(default)]
     dry_run: bool,
+    /// Create a distributor account (without a password) for a distributor the region lacks.
     #[serde(default)]
     create_distributors: bool,
 }
 
 /// Roster upload: the file's bytes as the body, its name in `X-File-Name` (percent-encoded when
 /// not ASCII). Admins, and coordinators of that region, may import.
+#[utoipa::path(
+    post,
+    path = "/api/v1/regions/{region_id}/roster",
+    tag = "roster",
+    summary = "Import a roster of groups into a region",
+    security(("bearer" = [])),
+    params(
+        ("region_id" = String, Path, description = "The region to import into"),
+        ImportQuery,
+        ("X-File-Name" = Option<String>, Header, description = "The file's name, percent-encoded when not ASCII (default `roster`); its extension helps tell the format"),
+    ),
+    request_body(
+        description = "The roster file's raw bytes, not a form: CSV (UTF-8 with or without BOM, GB18030/GBK, UTF-16) or an XLSX workbook. The format is read from the content and the file name; `Content-Type` is ignored. Rows that cannot be imported are reported, not fatal.",
+        content(
+            ("application/octet-stream"),
+            ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    ),
+    responses(
+        (status = 200, description = "The import report: created, updated, unchanged, refused and skipped rows (nothing is written on a dry run)", body = crate::import::ImportReport),
+        (status = 400, description = "The query string does not parse (e.g. `dry_run=maybe`); plain text from the framework, not an `ApiError`", body = String, content_type = "text/plain"),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: not an admin or coordinator, or a coordinator importing into another region", body = fenduo_proto::ApiError),
+        (status = 404, description = "`not_found`: no such region", body = fenduo_proto::ApiError),
+        (status = 422, description = "`invalid_roster` (`field` is `file`): the file cannot be read as a roster (old .xls, empty, no header row, bad encoding …)", body = fenduo_proto::ApiError),
+    )
+)]
 async fn import_roster(
     State(state): State<AppState>,
     caller: Caller,

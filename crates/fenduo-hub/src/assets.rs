@@ -9,7 +9,7 @@
 //! - `POST /api/v1/assets` (admin): the raw body is the file; `Content-Type` is kept, an optional
 //!   `X-Content-Sha256` must match, `?name=` names it. Re-uploading existing content is a no-op
 //!   that returns the stored metadata (200 instead of 201).
-//! - `GET /api/v1/assets/{sha256}` (any logged-in user): streamed from disk with `ETag`,
+//! - `GET /api/v1/assets/{sha256}` (any logged-in user but a leader): streamed from disk with `ETag`,
 //!   `If-None-Match`, single-range `Range` (206/416) and a year-long immutable cache lifetime.
 //!   Besides `Authorization: Bearer`, the token is accepted as `?access_token=` because `<video>`
 //!   and `<img>` cannot send headers; prefer the header everywhere else, since a URL can end up in
@@ -276,11 +276,41 @@ pub(crate) async fn insert_asset_tx(
 
 // ---- HTTP -------------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The file name to keep with it (at most 255 printable characters; default: the first 12 hex
+    /// digits of the hash and an extension from the media type).
     name: Option<String>,
 }
 
+/// Upload an asset
+///
+/// The raw body is the file (not a form); it is streamed to disk, hashed, and stored under its
+/// SHA-256. Admins only. Uploading content the hub already has changes nothing and answers 200
+/// with the stored metadata.
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets",
+    tag = "assets",
+    security(("bearer" = [])),
+    params(
+        UploadQuery,
+        ("X-Content-Sha256" = Option<String>, Header, description = "The SHA-256 the uploader expects (64 hex digits); the upload is refused if the content hashes otherwise"),
+    ),
+    request_body(
+        description = "The file's bytes. `Content-Type` is stored and served back (default `application/octet-stream`). Larger than the hub's limit (`--max-asset-mib`, default 200 MiB) is refused with 413.",
+        content(("*/*"))
+    ),
+    responses(
+        (status = 201, description = "Stored; a change-log entry announces it", body = Asset),
+        (status = 200, description = "The hub had this content already; its stored metadata (the first name is kept)", body = Asset),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: not an admin", body = fenduo_proto::ApiError),
+        (status = 413, description = "`too_large`: over the hub's asset limit (by `Content-Length` or while streaming)", body = fenduo_proto::ApiError),
+        (status = 422, description = "`invalid_header` (`Content-Type`, `X-Content-Sha256`), `invalid_query` (`name`), `sha256_mismatch`, or `invalid_body` (the upload broke off)", body = fenduo_proto::ApiError),
+    )
+)]
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -363,13 +393,56 @@ async fn downloader(state: &AppState, headers: &HeaderMap, query_token: Option<&
     state.store.user_for_token(&auth::token_hash(token), Utc::now()).await?.ok_or(HubError::Unauthorized)
 }
 
+/// Download an asset
+///
+/// Streamed from disk with a strong `ETag` (the hash), a year-long immutable cache lifetime and
+/// single-range `Range` support, so a broken download resumes. Any logged-in user but a leader.
+/// The token may be sent as `?access_token=` instead of the header, for `<video>`/`<img>`
+/// elements that cannot send headers; prefer the header elsewhere (URLs end up in logs).
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/{sha256}",
+    tag = "assets",
+    security(("bearer" = []), ("access_token" = [])),
+    params(
+        ("sha256" = String, Path, description = "Lowercase hex SHA-256 of the content (uppercase is accepted)"),
+        ("Range" = Option<String>, Header, description = "One byte range: `bytes=a-b`, `bytes=a-` or `bytes=-n`; anything else is answered with the whole file"),
+        ("If-Range" = Option<String>, Header, description = "The ETag; if it does not match, `Range` is ignored"),
+        ("If-None-Match" = Option<String>, Header, description = "ETag(s) the client holds; a match answers 304"),
+    ),
+    responses(
+        (status = 200, description = "The whole file, served with the media type it was uploaded with", content(("*/*")),
+            headers(
+                ("ETag" = String, description = "`\"<sha256>\"`"),
+                ("Cache-Control" = String, description = "`private, max-age=31536000, immutable`"),
+                ("Accept-Ranges" = String, description = "`bytes`"),
+                ("Content-Length" = u64),
+            )),
+        (status = 206, description = "The requested byte range", content(("*/*")),
+            headers(
+                ("Content-Range" = String, description = "`bytes a-b/size`"),
+                ("ETag" = String),
+                ("Content-Length" = u64),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` matched; no body"),
+        (status = 401, description = "`unauthorized`: no token (header or `access_token`), or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 403, description = "`forbidden`: a leader's token", body = fenduo_proto::ApiError),
+        (status = 404, description = "`not_found`: no asset with this hash (or not 64 hex digits)", body = fenduo_proto::ApiError),
+        (status = 416, description = "Range not satisfiable; no body", headers(("Content-Range" = String, description = "`bytes */size`"))),
+    )
+)]
 async fn download(
     State(state): State<AppState>,
     UrlPath(sha256): UrlPath<String>,
     Query(q): Query<DownloadQuery>,
     headers: HeaderMap,
 ) -> HubResult<Response> {
-    downloader(&state, &headers, q.access_token.as_deref()).await?;
+    let user = downloader(&state, &headers, q.access_token.as_deref()).await?;
+    // A leader's token opens that leader's deliveries and nothing else (DESIGN.md, security
+    // model): leaders will reach assets through their own deliveries, never by hash.
+    if user.role == Role::Leader {
+        return Err(HubError::Forbidden("a leader's token opens only that leader's deliveries".into()));
+    }
     let sha256 = sha256.to_ascii_lowercase();
     if !is_sha256(&sha256) {
         return Err(HubError::NotFound(format!("asset {sha256:?}")));

@@ -22,6 +22,9 @@ pub enum HubError {
     /// A body over its limit (413).
     #[error("{0}")]
     TooLarge(String),
+    /// The client's sync cursor is older than the purged history.
+    #[error("{0}")]
+    Gone(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -47,6 +50,7 @@ impl HubError {
             HubError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             HubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            HubError::Gone(_) => (StatusCode::GONE, "resync_required"),
             HubError::Database(sqlx::Error::RowNotFound) => (StatusCode::NOT_FOUND, "not_found"),
             HubError::Database(_) | HubError::Migrate(_) | HubError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -27,14 +27,14 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ImportedGroup {
     pub line: usize,
     pub group_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ImportReport {
     pub file: String,
     pub region_id: String,

@@ -6,7 +6,8 @@
 //! - the live WebSocket (`/api/v1/live`, snapshot then deltas about once a second),
 //! - metric ingest (`/api/v1/metrics`, JSON or NDJSON, all-or-nothing per batch),
 //! - content-addressed assets (`/api/v1/assets`, upload by admins, ranged downloads; see [`assets`]),
-//!   and versioned playbooks published from a folder (see [`playbook`]).
+//!   and versioned playbooks published from a folder (see [`playbook`]),
+//! - its own OpenAPI document (`/api/v1/openapi.json`, generated from the handlers; see [`openapi`]).
 //!
 //! Build one with [`Hub::open`], get its router with [`Hub::router`], or run it with [`Hub::serve`].
 
@@ -16,9 +17,11 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod groups;
 pub mod import;
 pub mod live;
 pub mod mutations;
+pub mod openapi;
 pub mod playbook;
 pub mod roster;
 pub mod seed;
@@ -52,6 +55,9 @@ pub struct HubConfig {
     pub live_tick: Duration,
     /// Largest asset upload; larger ones are refused with 413.
     pub max_asset_bytes: u64,
+    /// How long deletions stay in the change log; a client whose cursor is older must resync
+    /// from 0 (the hub answers 410 `resync_required`).
+    pub tombstone_retention: chrono::Duration,
 }
 
 impl Default for HubConfig {
@@ -60,6 +66,7 @@ impl Default for HubConfig {
             history_interval: chrono::Duration::seconds(10),
             live_tick: Duration::from_secs(1),
             max_asset_bytes: assets::DEFAULT_MAX_ASSET_BYTES,
+            tombstone_retention: chrono::Duration::days(30),
         }
     }
 }
@@ -105,12 +112,15 @@ impl AppState {
 /// A running hub's state plus its background ticker.
 pub struct Hub {
     pub state: AppState,
-    _ticker: tokio::task::JoinHandle<()>,
+    /// Background work that lives as long as the hub: the live ticker and the tombstone purge.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Hub {
     fn drop(&mut self) {
-        self._ticker.abort();
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }
 
@@ -132,7 +142,8 @@ impl Hub {
             assets,
             dummy_hash: Arc::new(auth::hash_password("fenduo-dummy-password")?),
         };
-        let hub = Hub { state, _ticker: ticker };
+        let janitor = spawn_tombstone_purge(state.store.clone(), state.config.tombstone_retention);
+        let hub = Hub { state, tasks: vec![ticker, janitor] };
         hub.reload_group_directory().await?;
         Ok(hub)
     }
@@ -198,10 +209,42 @@ impl Hub {
     }
 }
 
+/// Purges old tombstones at start and every six hours.
+fn spawn_tombstone_purge(store: Store, retention: chrono::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(6 * 3600));
+        loop {
+            every.tick().await;
+            match store.purge_tombstones(Utc::now() - retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "old deletions purged from the change log"),
+                Err(e) => tracing::warn!(error = %e, "tombstone purge failed"),
+            }
+        }
+    })
+}
+
+/// Liveness probe
+///
+/// Answers `ok` while the process serves HTTP; it does not touch the database.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "The hub is up", body = String, content_type = "text/plain", example = "ok"))
+)]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::routes().merge(assets::routes()).merge(mutations::routes()))
-        .route("/healthz", get(|| async { "ok" }))
+        .nest(
+            "/api/v1",
+            api::routes().merge(assets::routes()).merge(mutations::routes()).merge(groups::routes()),
+        )
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

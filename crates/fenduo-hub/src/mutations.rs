@@ -32,6 +32,24 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/mutations", post(apply_batch))
 }
 
+/// Send mutations up
+///
+/// Each mutation carries a client-made UUIDv7 and is applied at most once: a retry of an id
+/// answers the stored outcome with `repeated: true` and changes nothing. A refusal (permission,
+/// validation, unknown target) is an outcome inside a 200 answer, stored like a success; only a
+/// malformed request is refused as a whole.
+#[utoipa::path(
+    post,
+    path = "/api/v1/mutations",
+    tag = "mutations",
+    security(("bearer" = [])),
+    request_body = MutationBatch,
+    responses(
+        (status = 200, description = "One result per mutation, in order: `applied` with the stored record, or `refused` with an `ApiError`", body = MutationResults),
+        (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
+        (status = 422, description = "Nothing was applied: `invalid_body` (not a `MutationBatch`), `batch_too_large` (over 500), or `invalid_mutation_id` (not a UUIDv7; `field` is `mutations[i].id`)", body = fenduo_proto::ApiError),
+    )
+)]
 async fn apply_batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,10 +122,14 @@ pub async fn apply_one(state: &AppState, caller: &Caller, m: &Mutation) -> HubRe
     let outcome = match apply_op(&mut tx, caller, m).await {
         Ok(record) => {
             let (region, distributor) = match &record {
-                Record::Note(n) => (Some(n.region_id.clone()), None),
+                // A note about a group is also that group's distributor's (distributors see only
+                // their own groups' records); a note about no group is for the region's staff.
+                Record::Note(n) => {
+                    (Some(n.region_id.clone()), group_distributor(&mut tx, &n.group_id).await?)
+                }
                 _ => (None, None),
             };
-            record_change(&mut tx, &record, region.as_deref(), distributor).await?;
+            record_change(&mut tx, &record, region.as_deref(), distributor.as_deref()).await?;
             MutationOutcome::Applied { record }
         }
         // A refusal is an answer, stored like a success; anything else rolls back and is retried.
@@ -209,6 +231,15 @@ async fn apply_op(tx: &mut Tx<'_>, caller: &Caller, m: &Mutation) -> HubResult<R
             Ok(Record::Session(session_from_row(&row)?))
         }
     }
+}
+
+/// The distributor owning a group, if there is a group.
+async fn group_distributor(tx: &mut Tx<'_>, group_id: &Option<String>) -> HubResult<Option<String>> {
+    let Some(g) = group_id else { return Ok(None) };
+    Ok(sqlx::query_scalar("SELECT distributor_id FROM wechat_groups WHERE id = ?")
+        .bind(g)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// The session's planned start, or NotFound.

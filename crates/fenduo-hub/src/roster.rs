@@ -94,7 +94,7 @@ pub struct RosterRow {
 }
 
 /// A row that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// 1-based row number as the user sees it in Excel.
     pub line: usize,
@@ -105,7 +105,7 @@ pub struct RowError {
 }
 
 /// A row left out on purpose (a totals row), reported so the user sees it was not a group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SkippedRow {
     pub line: usize,
     pub reason: String,

@@ -98,7 +98,9 @@ impl Store {
         Ok(row.map(|r| Region { id: r.get("id"), name: r.get("name") }))
     }
 
+    /// Inserts a user and its change-log entry (other users see names and roles, never secrets).
     pub async fn insert_user(&self, user: &User, password_hash: &str) -> HubResult<()> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO users (id, username, display_name, role, region_id, password_hash, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -110,14 +112,19 @@ impl Store {
         .bind(&user.region_id)
         .bind(password_hash)
         .bind(ts(Utc::now()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(HubError::Conflict(format!("username {:?} is taken", user.username)))
+                return Err(HubError::Conflict(format!("username {:?} is taken", user.username)))
             }
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+            other => other?,
+        };
+        // A distributor's account is for the region's staff to see, not for other distributors.
+        let distributor = (user.role == Role::Distributor).then_some(user.id.as_str());
+        record_change(&mut tx, &Record::User(user.clone()), user.region_id.as_deref(), distributor).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn credentials(&self, username: &str) -> HubResult<Option<Credentials>> {
@@ -327,12 +334,23 @@ impl Store {
     // ---- sync ------------------------------------------------------------------------------
 
     /// One page of the change log after `after`, as the scope may see it.
-    pub async fn changes(&self, after: i64, limit: u32, scope: &Scope) -> HubResult<ChangePage> {
+    /// `fresh`: the caller is paging through a sync that started from 0 (see the API's `fresh`).
+    pub async fn changes(&self, after: i64, limit: u32, scope: &Scope, fresh: bool) -> HubResult<ChangePage> {
+        let horizon = self.tombstone_horizon().await?;
+        if !fresh && after > 0 && after < horizon {
+            // Deletions this client has not seen were purged: it must start over from 0.
+            return Err(HubError::Gone(format!(
+                "cursor {after} is older than the purged history ({horizon}); sync again from 0"
+            )));
+        }
+        // Read the high-water mark first and page only up to it: a change committed while this
+        // page is read gets a higher seq and is fetched next time, never skipped.
+        let high = self.max_seq().await?;
         let (filter, a, b) = scope_filter_nullable(scope);
         let sql = format!(
-            "SELECT seq, kind, entity_id, record FROM change_log WHERE seq > ? {filter} ORDER BY seq LIMIT ?"
+            "SELECT seq, kind, entity_id, record FROM change_log WHERE seq > ? AND seq <= ? {filter} ORDER BY seq LIMIT ?"
         );
-        let mut q = sqlx::query(&sql).bind(after);
+        let mut q = sqlx::query(&sql).bind(after).bind(high);
         for v in [a, b].into_iter().flatten() {
             q = q.bind(v);
         }
@@ -350,9 +368,68 @@ impl Store {
         // The cursor moves past everything this scope may not see too, so a client never re-reads it.
         let next_cursor = match (more, changes.last()) {
             (true, Some(last)) => last.seq,
-            _ => self.max_seq().await?.max(after),
+            _ => high.max(after),
         };
         Ok(ChangePage { changes, next_cursor, more, server_time: Utc::now() })
+    }
+
+    /// Deletes tombstones older than `before` and raises the horizon below which cursors are
+    /// refused; returns how many were purged.
+    pub async fn purge_tombstones(&self, before: DateTime<Utc>) -> HubResult<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let max: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM change_log WHERE record IS NULL AND at < ?")
+                .bind(ts(before))
+                .fetch_one(&mut *tx)
+                .await?;
+        let Some(max) = max else { return Ok(0) };
+        let purged = sqlx::query("DELETE FROM change_log WHERE record IS NULL AND seq <= ?")
+            .bind(max)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO hub_meta (key, value) VALUES ('tombstone_horizon', ?) \
+             ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        )
+        .bind(max.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(purged)
+    }
+
+    /// Cursors below this seq may have missed purged deletions.
+    pub async fn tombstone_horizon(&self) -> HubResult<i64> {
+        let v: Option<String> =
+            sqlx::query_scalar("SELECT value FROM hub_meta WHERE key = 'tombstone_horizon'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Deletes a group (its live status and history stay for replay) and leaves a tombstone.
+    pub async fn delete_group(&self, id: &str) -> HubResult<Option<GroupMeta>> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT region_id, distributor_id FROM wechat_groups WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let meta = GroupMeta { region_id: row.get("region_id"), distributor_id: row.get("distributor_id") };
+        sqlx::query("DELETE FROM group_status WHERE group_id = ?").bind(id).execute(&mut *tx).await?;
+        // Notes written about the group still name it (for replay): refuse rather than fail.
+        sqlx::query("DELETE FROM wechat_groups WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(
+            |e| match e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => HubError::Conflict(format!(
+                    "group {id} is named by records kept for replay (notes); it cannot be deleted"
+                )),
+                e => e.into(),
+            },
+        )?;
+        record_tombstone(&mut tx, "group", id, Some(&meta.region_id), Some(&meta.distributor_id)).await?;
+        tx.commit().await?;
+        Ok(Some(meta))
     }
 
     pub async fn max_seq(&self) -> HubResult<i64> {
@@ -381,6 +458,32 @@ fn bind_status<'q>(q: Query<'q>, s: &'q GroupStatus) -> Query<'q> {
         .bind(s.messages_per_min)
         .bind(s.orders)
         .bind(s.gmv_fen as i64)
+}
+
+/// Records that an entity was deleted, replacing its older entry.
+pub(crate) async fn record_tombstone(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    kind: &str,
+    id: &str,
+    region_id: Option<&str>,
+    distributor_id: Option<&str>,
+) -> HubResult<()> {
+    sqlx::query("DELETE FROM change_log WHERE kind = ? AND entity_id = ?")
+        .bind(kind)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO change_log (kind, entity_id, region_id, distributor_id, record, at) VALUES (?, ?, ?, ?, NULL, ?)",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(region_id)
+    .bind(distributor_id)
+    .bind(ts(Utc::now()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Appends the newest state of an entity to the change log, replacing its older entry.
@@ -432,8 +535,11 @@ fn scope_filter_nullable(scope: &Scope) -> (String, Option<String>, Option<Strin
     match scope {
         Scope::All => (String::new(), None, None),
         Scope::Region(r) => ("AND (region_id IS NULL OR region_id = ?)".into(), Some(r.clone()), None),
+        // Notes about no group are the region staff's remarks; a distributor sees only notes
+        // about their own groups (which carry the group's distributor).
         Scope::Distributor { region_id, user_id } => (
-            "AND (region_id IS NULL OR region_id = ?) AND (distributor_id IS NULL OR distributor_id = ?)"
+            "AND (region_id IS NULL OR region_id = ?) \
+             AND ((distributor_id IS NULL AND kind <> 'note') OR distributor_id = ?)"
                 .into(),
             Some(region_id.clone()),
             Some(user_id.clone()),

@@ -4,6 +4,8 @@
 //! them over Tauri IPC. TypeScript declarations are generated from these definitions with ts-rs
 //! (`cargo test -p fenduo-proto` writes them to `ui/src/lib/bindings/`), so the Rust and TypeScript
 //! sides cannot drift: CI fails when the committed bindings differ from the generated ones.
+//! With the `openapi` feature (enabled by the hub) the wire types also derive `utoipa::ToSchema`,
+//! so the hub's OpenAPI document (`/api/v1/openapi.json`) describes these same definitions.
 //!
 //! Conventions: ids are strings (UUIDs or imported ids such as 19-digit WeChat group ids, which do
 //! not fit a JavaScript number); times are UTC (`DateTime<Utc>`, RFC 3339 on the wire); money is
@@ -17,6 +19,7 @@ pub mod ipc;
 
 /// What a user may do; enforced by the hub on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Role {
@@ -51,6 +54,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Region {
     pub id: String,
@@ -59,6 +63,7 @@ pub struct Region {
 
 /// A user as other users see it: never carries secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct User {
     pub id: String,
@@ -71,6 +76,7 @@ pub struct User {
 
 /// One small WeChat group (群) of 40–100 members and its three roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Group {
     pub id: String,
@@ -86,6 +92,7 @@ pub struct Group {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum SessionStatus {
@@ -96,6 +103,7 @@ pub enum SessionStatus {
 
 /// One weekly live stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Session {
     pub id: String,
@@ -121,6 +129,7 @@ impl Session {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum StageKind {
@@ -134,6 +143,7 @@ pub enum StageKind {
 
 /// A timed part of a session, planned as an offset from the session's start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Stage {
     pub id: String,
@@ -152,6 +162,7 @@ pub struct Stage {
 /// Counts are signed on the wire so that a negative value is refused with an error that names the
 /// field instead of a generic parse failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MetricSample {
     pub group_id: String,
@@ -171,12 +182,14 @@ pub struct MetricSample {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MetricBatch {
     pub samples: Vec<MetricSample>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct IngestReport {
     pub accepted: u32,
@@ -184,6 +197,7 @@ pub struct IngestReport {
 
 /// The latest known figures of a group in the current session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct GroupStatus {
     pub group_id: String,
@@ -199,6 +213,7 @@ pub struct GroupStatus {
 
 /// Hub → app messages on the live WebSocket (`/api/v1/live`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[ts(export)]
 pub enum LiveMessage {
@@ -211,6 +226,7 @@ pub enum LiveMessage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct LoginRequest {
     pub username: String,
@@ -218,6 +234,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct LoginResponse {
     pub token: String,
@@ -228,6 +245,7 @@ pub struct LoginResponse {
 
 /// `GET /api/v1/me`: who the token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Me {
     pub user: User,
@@ -237,6 +255,7 @@ pub struct Me {
 
 /// `GET /api/v1/status`: the latest statuses of the live session that the caller may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct StatusSnapshot {
     pub session_id: Option<String>,
@@ -247,6 +266,7 @@ pub struct StatusSnapshot {
 /// A content-addressed file (clip, image) held by the hub: fetched from
 /// `/api/v1/assets/{sha256}` with HTTP Range, and verified against its SHA-256 before use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Asset {
     /// Lowercase hex SHA-256 of the content; also its id.
@@ -260,6 +280,7 @@ pub struct Asset {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum PlaybookItemKind {
@@ -310,6 +331,7 @@ impl PlaybookItemKind {
 
 /// One piece of playbook content, attached to a stage of the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct PlaybookItem {
     /// Unique within its playbook version, stable across versions (e.g. `warmup-script`).
@@ -331,6 +353,7 @@ pub struct PlaybookItem {
 /// One published version of a session's playbook (群运营手册). Versions are immutable:
 /// publishing again makes a new version, and clients show the highest one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Playbook {
     /// `<session_id>:v<version>`.
@@ -353,6 +376,7 @@ impl Playbook {
 
 /// A trainer's (or coordinator's) remark at a moment of a session, kept for replay review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Note {
     /// The mutation id that created it (UUIDv7).
@@ -371,6 +395,7 @@ pub struct Note {
 
 /// What a mutation does. New kinds are added here; the hub applies each id at most once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 #[ts(export)]
 pub enum MutationOp {
@@ -383,6 +408,7 @@ pub enum MutationOp {
 /// A change made on a command post, sent up with an id made once when the user acted
 /// (UUIDv7), so a retry after a lost answer neither duplicates nor loses it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Mutation {
     pub id: String,
@@ -392,12 +418,14 @@ pub struct Mutation {
 
 /// `POST /api/v1/mutations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MutationBatch {
     pub mutations: Vec<Mutation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[ts(export)]
 pub enum MutationOutcome {
@@ -408,6 +436,7 @@ pub enum MutationOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MutationResult {
     pub id: String,
@@ -418,6 +447,7 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct MutationResults {
     pub results: Vec<MutationResult>,
@@ -425,6 +455,7 @@ pub struct MutationResults {
 
 /// A record carried by the sync change log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 #[ts(export)]
 pub enum Record {
@@ -435,6 +466,7 @@ pub enum Record {
     Playbook(Playbook),
     Asset(Asset),
     Note(Note),
+    User(User),
 }
 
 impl Record {
@@ -447,6 +479,7 @@ impl Record {
             Record::Playbook(_) => "playbook",
             Record::Asset(_) => "asset",
             Record::Note(_) => "note",
+            Record::User(_) => "user",
         }
     }
 
@@ -459,12 +492,14 @@ impl Record {
             Record::Playbook(p) => &p.id,
             Record::Asset(a) => &a.sha256,
             Record::Note(n) => &n.id,
+            Record::User(u) => &u.id,
         }
     }
 }
 
 /// One entry of the change log: an upsert carries the record, a deletion is a tombstone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct Change {
     #[ts(type = "number")]
@@ -477,6 +512,7 @@ pub struct Change {
 
 /// `GET /api/v1/changes?after=N&limit=M`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct ChangePage {
     pub changes: Vec<Change>,
@@ -490,6 +526,7 @@ pub struct ChangePage {
 
 /// The one error shape of the hub's API (and of the app's IPC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct ApiError {
     /// Stable machine-readable code the UI translates, e.g. `invalid_sample`, `unauthorized`.

@@ -6,8 +6,9 @@ import type { Playbook } from "./Playbook";
 import type { Region } from "./Region";
 import type { Session } from "./Session";
 import type { Stage } from "./Stage";
+import type { User } from "./User";
 
 /**
  * A record carried by the sync change log.
  */
-export type Record = { "kind": "region", "data": Region } | { "kind": "group", "data": Group } | { "kind": "session", "data": Session } | { "kind": "stage", "data": Stage } | { "kind": "playbook", "data": Playbook } | { "kind": "asset", "data": Asset } | { "kind": "note", "data": Note };
+export type Record = { "kind": "region", "data": Region } | { "kind": "group", "data": Group } | { "kind": "session", "data": Session } | { "kind": "stage", "data": Stage } | { "kind": "playbook", "data": Playbook } | { "kind": "asset", "data": Asset } | { "kind": "note", "data": Note } | { "kind": "user", "data": User };
