@@ -60,3 +60,90 @@ impl Drop for TestHub {
 pub async fn scalar(pool: &sqlx::SqlitePool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.expect("query runs")
 }
+
+/// How the [`FaultProxy`] treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyMode {
+    /// Pass bytes both ways.
+    Online,
+    /// Accept and close at once, and cut every open connection: the cable is pulled.
+    Offline,
+    /// Pass requests to the hub but never return its answers: the hub commits, the client
+    /// sees a dropped connection.
+    CutResponses,
+}
+
+/// A TCP proxy between a client and the hub that can pull the cable or lose answers.
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    mode: std::sync::Arc<std::sync::Mutex<ProxyMode>>,
+    generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultProxy {
+    pub async fn start(target: SocketAddr) -> FaultProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let mode = std::sync::Arc::new(std::sync::Mutex::new(ProxyMode::Online));
+        let generation = std::sync::Arc::new(tokio::sync::watch::channel(0u64).0);
+        let (m, g) = (mode.clone(), generation.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else { return };
+                let mode = *m.lock().expect("mode lock");
+                if mode == ProxyMode::Offline {
+                    drop(client);
+                    continue;
+                }
+                let cut = g.subscribe();
+                tokio::spawn(pipe(client, target, mode, cut));
+            }
+        });
+        FaultProxy { addr, mode, generation, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes the mode; every open connection is cut so the new mode applies at once.
+    pub fn set(&self, mode: ProxyMode) {
+        *self.mode.lock().expect("mode lock") = mode;
+        self.generation.send_modify(|g| *g += 1);
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pipe(
+    mut client: tokio::net::TcpStream,
+    target: SocketAddr,
+    mode: ProxyMode,
+    mut cut: tokio::sync::watch::Receiver<u64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
+    let (mut cr, mut cw) = client.split();
+    let (mut sr, mut sw) = server.split();
+    let up = tokio::io::copy(&mut cr, &mut sw);
+    let down = async {
+        if mode == ProxyMode::CutResponses {
+            // Read the hub's answer, throw it away, and hang up on the client.
+            let mut buf = [0u8; 4096];
+            let _ = sr.read(&mut buf).await;
+            let _ = cw.shutdown().await;
+            Ok(0)
+        } else {
+            tokio::io::copy(&mut sr, &mut cw).await
+        }
+    };
+    tokio::select! {
+        _ = async { tokio::join!(up, down) } => {}
+        _ = cut.changed() => {}
+    }
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fenduo_proto::{ApiError, ChangePage, LoginRequest, LoginResponse, Me};
+use fenduo_proto::{ApiError, ChangePage, LoginRequest, LoginResponse, Me, MutationBatch, MutationResults};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -75,6 +75,20 @@ impl HubClient {
     /// `fresh`: this page belongs to a sync that started from 0.
     pub async fn changes(&self, after: i64, limit: u32, fresh: bool) -> EngineResult<ChangePage> {
         self.get(&format!("/api/v1/changes?after={after}&limit={limit}&fresh={fresh}")).await
+    }
+
+    /// Sends mutations; the hub answers for each id (applied, refused, or repeated).
+    pub async fn post_mutations(&self, batch: &MutationBatch) -> EngineResult<MutationResults> {
+        let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
+        let resp = self
+            .http
+            .post(self.url("/api/v1/mutations"))
+            .bearer_auth(token)
+            .json(batch)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        self.decode(resp).await
     }
 
     pub async fn logout(&self) -> EngineResult<()> {

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod hub;
+pub mod outbox;
 pub mod store;
 
 use std::path::Path;
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fenduo_proto::ipc::{ConnectionInfo, ConnectionState, WallData, WallEvent};
-use fenduo_proto::{LiveMessage, Record, Region, Session, SessionStatus, User};
+use fenduo_proto::{LiveMessage, MutationBatch, MutationOp, Record, Region, Session, SessionStatus, User};
 use futures_util::{SinkExt, StreamExt};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub use error::{EngineError, EngineResult};
 use hub::{normalize_hub_url, HubClient};
+use outbox::{Outbox, OutboxEntry};
 use store::LocalStore;
 
 /// With no live message for this long, the connection is taken as dead and re-opened.
@@ -50,7 +52,11 @@ struct Inner {
     login: Mutex<Option<Login>>,
     events: broadcast::Sender<WallEvent>,
     connection: watch::Sender<ConnectionInfo>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The sync/live loop and the outbox sender, while logged in.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    outbox: Outbox,
+    /// Wakes the outbox sender when something was queued or the hub came back.
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// The engine; cheap to clone.
@@ -61,8 +67,10 @@ pub struct Engine {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(task) = self.task.get_mut().ok().and_then(|t| t.take()) {
-            task.abort();
+        if let Ok(tasks) = self.tasks.get_mut() {
+            for t in tasks.drain(..) {
+                t.abort();
+            }
         }
     }
 }
@@ -78,6 +86,8 @@ impl Engine {
         })?;
         let store = LocalStore::open(&data_dir.join("client.sqlite")).await?;
         let login: Option<Login> = store.setting("login").await?;
+        let outbox = Outbox::new(store.pool().clone());
+        let pending_actions = outbox.pending_count().await?;
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -87,9 +97,12 @@ impl Engine {
                     state: ConnectionState::Offline,
                     last_data_at: None,
                     clock_offset_ms: 0,
+                    pending_actions,
                 })
                 .0,
-                task: Mutex::new(None),
+                tasks: Mutex::new(Vec::new()),
+                outbox,
+                wake: Arc::new(tokio::sync::Notify::new()),
             }),
         };
         Ok(engine)
@@ -146,14 +159,33 @@ impl Engine {
             return;
         }
         let weak = Arc::downgrade(&self.inner);
-        let task = tokio::spawn(async move { run_loop(weak).await });
-        *self.inner.task.lock().expect("task lock") = Some(task);
+        let live = tokio::spawn(run_loop(weak.clone()));
+        let sender = tokio::spawn(outbox_loop(weak));
+        *self.inner.tasks.lock().expect("tasks lock") = vec![live, sender];
     }
 
     pub fn stop(&self) {
-        if let Some(task) = self.inner.task.lock().expect("task lock").take() {
-            task.abort();
+        for t in self.inner.tasks.lock().expect("tasks lock").drain(..) {
+            t.abort();
         }
+    }
+
+    /// Queues a change the user made; it is sent as soon as the hub is reachable, once.
+    pub async fn submit(&self, op: MutationOp) -> EngineResult<OutboxEntry> {
+        let entry = self.inner.outbox.push(op).await?;
+        refresh_pending(&self.inner).await?;
+        self.inner.wake.notify_one();
+        Ok(entry)
+    }
+
+    /// The outbox, newest first: what waits to be sent and what the hub answered.
+    pub async fn outbox(&self, limit: i64) -> EngineResult<Vec<OutboxEntry>> {
+        self.inner.outbox.recent(limit).await
+    }
+
+    /// Sends what the outbox holds now; returns how many the hub answered for.
+    pub async fn flush_outbox(&self) -> EngineResult<usize> {
+        flush_outbox(&self.inner).await
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<WallEvent> {
@@ -311,6 +343,76 @@ async fn full_resync(inner: &Inner, client: &HubClient) -> EngineResult<usize> {
     }
     inner.store.replace_all(&all, cursor).await?;
     Ok(all.len())
+}
+
+async fn refresh_pending(inner: &Inner) -> EngineResult<()> {
+    let n = inner.outbox.pending_count().await?;
+    let mut changed = None;
+    inner.connection.send_if_modified(|c| {
+        let modified = c.pending_actions != n;
+        c.pending_actions = n;
+        if modified {
+            changed = Some(c.clone());
+        }
+        modified
+    });
+    if let Some(c) = changed {
+        let _ = inner.events.send(WallEvent::Connection(c));
+    }
+    Ok(())
+}
+
+/// Sends pending mutations in order, a batch at a time, until none are left.
+async fn flush_outbox(inner: &Inner) -> EngineResult<usize> {
+    let client = client_of(inner)?;
+    let mut answered = 0;
+    loop {
+        let batch = inner.outbox.pending(outbox::BATCH).await?;
+        if batch.is_empty() {
+            return Ok(answered);
+        }
+        let ids: Vec<String> = batch.iter().map(|e| e.mutation.id.clone()).collect();
+        let request = MutationBatch { mutations: batch.into_iter().map(|e| e.mutation).collect() };
+        match client.post_mutations(&request).await {
+            Ok(results) => {
+                inner.outbox.complete(&results.results).await?;
+                answered += results.results.len();
+                refresh_pending(inner).await?;
+                let _ = inner.events.send(WallEvent::Reload);
+                if results.results.len() < ids.len() {
+                    // The hub answered for fewer than asked: stop here and retry the rest later.
+                    return Ok(answered);
+                }
+            }
+            Err(e) => {
+                inner.outbox.attempt_failed(&ids, &e.to_string()).await?;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Waits for work (a new mutation, or every few seconds) and flushes the outbox; backs off
+/// while the hub cannot be reached.
+async fn outbox_loop(weak: std::sync::Weak<Inner>) {
+    let mut failures: u32 = 0;
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        let wait = if failures == 0 { Duration::from_secs(5) } else { backoff(failures) };
+        // Wait without holding the engine, so dropping it ends this loop.
+        let wake = inner.wake.clone();
+        drop(inner);
+        let _ = tokio::time::timeout(wait, wake.notified()).await;
+        let Some(inner) = weak.upgrade() else { return };
+        match flush_outbox(&inner).await {
+            Ok(_) => failures = 0,
+            Err(EngineError::Unauthorized) | Err(EngineError::NotLoggedIn) => return,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::info!(error = %e, failures, "outbox not sent yet");
+            }
+        }
+    }
 }
 
 /// Sync, then hold the live stream; on any failure wait (exponential backoff with jitter) and

@@ -29,6 +29,10 @@ impl LocalStore {
         Ok(LocalStore { pool })
     }
 
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub async fn setting<T: DeserializeOwned>(&self, key: &str) -> EngineResult<Option<T>> {
         let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key)

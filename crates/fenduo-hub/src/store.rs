@@ -26,6 +26,9 @@ pub fn parse_ts(s: &str) -> HubResult<DateTime<Utc>> {
         .map_err(|e| HubError::Internal(format!("bad stored time {s:?}: {e}")))
 }
 
+/// The change-log region of national accounts: no region's scope matches it.
+const NATIONAL_ONLY: &str = "_national";
+
 /// What part of the data a user may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -122,7 +125,10 @@ impl Store {
         };
         // A distributor's account is for the region's staff to see, not for other distributors.
         let distributor = (user.role == Role::Distributor).then_some(user.id.as_str());
-        record_change(&mut tx, &Record::User(user.clone()), user.region_id.as_deref(), distributor).await?;
+        // National accounts (no region) are listed only to national admins: a NULL region would
+        // show them, usernames included, to every region.
+        let region = user.region_id.as_deref().unwrap_or(NATIONAL_ONLY);
+        record_change(&mut tx, &Record::User(user.clone()), Some(region), distributor).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -47,6 +47,8 @@ pub struct ConnectionInfo {
     /// Hub clock minus app clock, measured at each sync; countdowns add it to `Date.now()`.
     #[ts(type = "number")]
     pub clock_offset_ms: i64,
+    /// Changes made here that the hub has not confirmed yet (the outbox).
+    pub pending_actions: u32,
 }
 
 /// Everything the wall shows, from the local store: usable offline.

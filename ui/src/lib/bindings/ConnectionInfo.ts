@@ -9,4 +9,8 @@ last_data_at: string | null,
 /**
  * Hub clock minus app clock, measured at each sync; countdowns add it to `Date.now()`.
  */
-clock_offset_ms: number, };
+clock_offset_ms: number, 
+/**
+ * Changes made here that the hub has not confirmed yet (the outbox).
+ */
+pending_actions: number, };

@@ -40,6 +40,8 @@ export const en: Record<MessageKey, string> = {
   'conn.online': 'Online',
   'conn.reconnecting': 'Reconnecting',
   'conn.offline': 'Offline',
+  'conn.pending': '{n} waiting to send',
+  'conn.pendingHint': 'Saved on this computer; sent once, automatically, when the hub is reachable.',
 
   'stale.age': 'Data not updated for {age}',
   'stale.never': 'No live data received yet',

@@ -39,6 +39,8 @@ export const zh = {
   'conn.online': '在线',
   'conn.reconnecting': '重连中',
   'conn.offline': '离线',
+  'conn.pending': '{n} 项待发送',
+  'conn.pendingHint': '这些操作已保存在本机，连上服务器后会自动发送，且只发送一次。',
 
   'stale.age': '数据已 {age}未更新',
   'stale.never': '还没有收到实时数据',

@@ -40,7 +40,12 @@ export class WallStore {
   groups = $state.raw<Group[]>([]);
   session = $state.raw<Session | null>(null);
   stages = $state.raw<Stage[]>([]);
-  connection = $state.raw<ConnectionInfo>({ state: 'online', last_data_at: null, clock_offset_ms: 0 });
+  connection = $state.raw<ConnectionInfo>({
+    state: 'online',
+    last_data_at: null,
+    clock_offset_ms: 0,
+    pending_actions: 0,
+  });
   readonly statuses = new SvelteMap<string, GroupStatus>();
   readonly evaluations = new SvelteMap<string, Evaluation>();
   /** Group ids, worst state first, then by name. */
@@ -163,8 +168,8 @@ export class WallStore {
         this.reload().catch((e) => this.fail(e));
         return;
       case 'connection': {
-        const { state, last_data_at, clock_offset_ms } = event;
-        this.connection = { state, last_data_at, clock_offset_ms };
+        const { state, last_data_at, clock_offset_ms, pending_actions } = event;
+        this.connection = { state, last_data_at, clock_offset_ms, pending_actions };
         break;
       }
     }

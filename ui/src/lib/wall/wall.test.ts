@@ -42,7 +42,7 @@ function data(statuses: GroupStatus[]): WallData {
       target_gmv_fen: null,
     },
     stages: [],
-    connection: { state: 'online', last_data_at: iso(now), clock_offset_ms: 0 },
+    connection: { state: 'online', last_data_at: iso(now), clock_offset_ms: 0, pending_actions: 0 },
   };
 }
 
@@ -126,7 +126,7 @@ describe('WallStore', () => {
     const old = now - 120_000;
     const { backend, emit } = fakeBackend(async () => data([status('a', {}, old), status('b', { watching: 5 }, old)]));
     const store = await started(backend);
-    emit({ type: 'connection', state: 'offline', last_data_at: iso(old), clock_offset_ms: 0 });
+    emit({ type: 'connection', state: 'offline', last_data_at: iso(old), clock_offset_ms: 0, pending_actions: 2 });
     await Promise.resolve();
     expect(store.stale).toBe(true);
     expect(store.dataAgeMs).toBeGreaterThanOrEqual(119_000);

@@ -78,6 +78,7 @@ export class MockBackend implements Backend {
       state: offline ? 'offline' : 'online',
       last_data_at: options.scenario === 'before' ? null : new Date(dataAt).toISOString(),
       clock_offset_ms: 0,
+      pending_actions: offline ? 2 : 0,
     };
   }
 
