@@ -235,7 +235,7 @@ impl Ctx {
     }
 
     fn pool(&self) -> &sqlx::SqlitePool {
-        self.hub.hub.state.store.pool()
+        self.hub.hub.sqlite_pool().expect("the test hub runs on SQLite")
     }
 
     fn next(&self) -> u32 {

@@ -36,7 +36,7 @@ fn note(id: &str, text: &str) -> Value {
 }
 
 async fn notes(hub: &TestHub) -> i64 {
-    scalar(hub.hub.state.store.pool(), "SELECT COUNT(*) FROM notes").await
+    scalar(hub.hub.sqlite_pool().expect("the test hub runs on SQLite"), "SELECT COUNT(*) FROM notes").await
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ fn note(text: &str) -> MutationOp {
 
 async fn hub_notes(hub: &TestHub) -> Vec<String> {
     sqlx::query_scalar("SELECT text FROM notes ORDER BY id")
-        .fetch_all(hub.hub.state.store.pool())
+        .fetch_all(hub.hub.sqlite_pool().expect("the test hub runs on SQLite"))
         .await
         .unwrap()
 }
@@ -89,7 +89,11 @@ async fn a_lost_answer_is_retried_with_the_same_id_and_applied_once() {
     let entry = &engine.outbox(1).await.unwrap()[0];
     assert_eq!(entry.state, EntryState::Applied);
     assert!(entry.attempts >= 2);
-    assert_eq!(scalar(hub.hub.state.store.pool(), "SELECT COUNT(*) FROM mutations").await, 1);
+    assert_eq!(
+        scalar(hub.hub.sqlite_pool().expect("the test hub runs on SQLite"), "SELECT COUNT(*) FROM mutations")
+            .await,
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

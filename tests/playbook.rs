@@ -287,7 +287,7 @@ async fn publishing_twice_makes_versions_1_and_2_and_version_1_never_changes() {
     assert_eq!(store.latest_playbook_version("session-30").await.unwrap(), 2);
 
     // The database itself refuses to change a published version.
-    let pool = store.pool();
+    let pool = hub.hub.sqlite_pool().expect("the test hub runs on SQLite");
     for sql in [
         "UPDATE playbooks SET title = 'changed' WHERE id = 'session-30:v1'",
         "UPDATE playbook_items SET text = 'changed' WHERE playbook_id = 'session-30:v1'",

@@ -33,7 +33,7 @@ async fn group_count(hub: &TestHub) -> i64 {
 }
 
 async fn sqlx_count(hub: &TestHub, sql: &str) -> i64 {
-    let pool = hub.hub.state.store.pool();
+    let pool = hub.hub.sqlite_pool().expect("the test hub runs on SQLite");
     fenduo_tests::scalar(pool, sql).await
 }
 
@@ -90,7 +90,7 @@ async fn rows_whose_digits_excel_lost_are_refused_and_merged_cells_import() {
     let merged = import(&hub, "excel-merged-cells.xlsx", true).await;
     assert_eq!(merged.created.len(), 5, "{merged:?}");
     assert_eq!(merged.skipped.len(), 1, "the totals row is not a group");
-    let pool = hub.hub.state.store.pool();
+    let pool = hub.hub.sqlite_pool().expect("the test hub runs on SQLite");
     let carried = fenduo_tests::scalar(
         pool,
         "SELECT COUNT(*) FROM wechat_groups g JOIN users u ON u.id = g.distributor_id WHERE u.display_name = '广州天河体验馆'",

@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/demo/playbook");
+    // Read at run time, not with `env!`: a build-script binary reused from another checkout
+    // (a shared target folder) would otherwise read that checkout's folder.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("../../assets/demo/playbook");
     // A directory here makes cargo rerun when anything below it changes (files added or removed);
     // `include_bytes!` tracks the contents of each file.
     println!("cargo:rerun-if-changed={}", root.display());

@@ -73,3 +73,23 @@ pub async fn wall_subscribe(core: State<'_, AppCore>, on_event: Channel<WallEven
     }
     Ok(())
 }
+
+/// Demo mode only: cut or restore the embedded hub's "network".
+#[tauri::command]
+pub async fn demo_set_online(core: State<'_, AppCore>, online: bool) -> CmdResult<()> {
+    let demo = core.demo.as_ref().ok_or_else(|| ApiError {
+        code: "not_demo".into(),
+        message: "only the demo can cut its own hub".into(),
+        field: None,
+    })?;
+    demo.set_online(online).await.map_err(|e| ApiError {
+        code: "internal".into(),
+        message: format!("{e:#}"),
+        field: None,
+    })?;
+    if online {
+        // Reconnect now rather than after the backoff.
+        core.engine.start();
+    }
+    Ok(())
+}

@@ -104,6 +104,7 @@ pub fn run() {
             commands::logout,
             commands::wall_data,
             commands::wall_subscribe,
+            commands::demo_set_online,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(e) = result {

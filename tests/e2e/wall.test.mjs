@@ -158,4 +158,45 @@ describe('the wall in demo mode', () => {
       writeFileSync(file, png);
       console.log(`screenshot: ${file} (${png.length} bytes)`);
     }));
+
+  test('when the network drops the wall keeps its last data and says so, then recovers', () =>
+    withDiagnostics('offline', async () => {
+      const state = () =>
+        session.execute(`
+          const c = document.querySelector('[data-testid="connection-state"]');
+          return {
+            conn: c ? c.getAttribute('data-state') : null,
+            banner: !!document.querySelector('[data-testid="stale-banner"]'),
+            tiles: document.querySelectorAll('[data-testid="tile"]').length,
+          };`);
+      const before = await state();
+      assert.equal(before.conn, 'online');
+      const [cut] = await session.findElements('[data-testid="demo-network"]');
+      assert.ok(cut, 'the demo has a control that cuts its hub off');
+      await session.click(cut);
+
+      const offline = await waitFor(
+        async () => {
+          const s = await state();
+          return s.conn !== 'online' && s.banner ? s : null;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      assert.ok(offline, `no offline state and banner within 30 s: ${JSON.stringify(await state())}`);
+      assert.equal(offline.tiles, before.tiles, 'the wall keeps every tile, with its last data');
+      mkdirSync(screenshots, { recursive: true });
+      writeFileSync(join(screenshots, 'offline.png'), await session.screenshot());
+
+      const [restore] = await session.findElements('[data-testid="demo-network"]');
+      await session.click(restore);
+      const online = await waitFor(
+        async () => {
+          const s = await state();
+          return s.conn === 'online' && !s.banner ? s : null;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      assert.ok(online, `not back online within 30 s: ${JSON.stringify(await state())}`);
+      console.log(`offline: ${offline.conn} with banner and ${offline.tiles} tiles; back online`);
+    }));
 });

@@ -150,6 +150,10 @@ export class Session {
     return list.map((el) => el[ELEMENT]);
   }
 
+  click(elementId) {
+    return this.cmd('POST', `/element/${elementId}/click`, {});
+  }
+
   text(elementId) {
     return this.cmd('GET', `/element/${elementId}/text`);
   }

@@ -1,5 +1,7 @@
 //! Helpers for the cross-crate tests: a real hub on a loopback port with a temporary SQLite file.
 
+pub mod fault;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -71,11 +73,14 @@ pub enum ProxyMode {
     /// Pass requests to the hub but never return its answers: the hub commits, the client
     /// sees a dropped connection.
     CutResponses,
+    /// Hold every new connection for a moment before passing bytes: a slow, congested link.
+    Stall,
 }
 
 /// A TCP proxy between a client and the hub that can pull the cable or lose answers.
 pub struct FaultProxy {
     pub addr: SocketAddr,
+    target: std::sync::Arc<std::sync::Mutex<SocketAddr>>,
     mode: std::sync::Arc<std::sync::Mutex<ProxyMode>>,
     generation: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     task: tokio::task::JoinHandle<()>,
@@ -87,7 +92,8 @@ impl FaultProxy {
         let addr = listener.local_addr().expect("proxy addr");
         let mode = std::sync::Arc::new(std::sync::Mutex::new(ProxyMode::Online));
         let generation = std::sync::Arc::new(tokio::sync::watch::channel(0u64).0);
-        let (m, g) = (mode.clone(), generation.clone());
+        let target = std::sync::Arc::new(std::sync::Mutex::new(target));
+        let (m, g, t) = (mode.clone(), generation.clone(), target.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else { return };
@@ -97,14 +103,25 @@ impl FaultProxy {
                     continue;
                 }
                 let cut = g.subscribe();
-                tokio::spawn(pipe(client, target, mode, cut));
+                let to = *t.lock().expect("target lock");
+                tokio::spawn(pipe(client, to, mode, cut));
             }
         });
-        FaultProxy { addr, mode, generation, task }
+        FaultProxy { addr, target, mode, generation, task }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Points the proxy at a restarted hub; open connections are cut.
+    pub fn retarget(&self, target: SocketAddr) {
+        *self.target.lock().expect("target lock") = target;
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn mode(&self) -> ProxyMode {
+        *self.mode.lock().expect("mode lock")
     }
 
     /// Changes the mode; every open connection is cut so the new mode applies at once.
@@ -127,6 +144,9 @@ async fn pipe(
     mut cut: tokio::sync::watch::Receiver<u64>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if mode == ProxyMode::Stall {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();

@@ -20,6 +20,13 @@ pub enum EngineError {
     Store(#[from] sqlx::Error),
     #[error("local store migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "asset {name} ({sha256}, {size} bytes) could not be verified: {attempts} downloads from the hub \
+         hashed to {actual} ({actual_size} bytes)"
+    )]
+    AssetMismatch { name: String, sha256: String, size: u64, actual: String, actual_size: u64, attempts: u32 },
+    #[error("asset cache, {}: {source}", path.display())]
+    AssetCache { path: std::path::PathBuf, source: std::io::Error },
 }
 
 pub type EngineResult<T> = Result<T, EngineError>;
@@ -42,6 +49,8 @@ impl EngineError {
             EngineError::Hub(e) => return e.clone(),
             EngineError::Protocol(_) => "hub_protocol",
             EngineError::Store(_) | EngineError::Migrate(_) => "internal",
+            EngineError::AssetMismatch { .. } => "asset_mismatch",
+            EngineError::AssetCache { .. } => "asset_cache",
         };
         // Which login-form input the error is about, so the form can highlight it.
         let field = match self {

@@ -91,6 +91,31 @@ impl HubClient {
         self.decode(resp).await
     }
 
+    /// GETs an asset's content for streaming, from byte `from` on when given (`Range: bytes=<from>-`
+    /// guarded by `If-Range` with its ETag). 200, 206 and 416 are returned as they are; other
+    /// answers become errors. Clips are large, so the 20 s limit of other requests does not apply:
+    /// the caller watches for stalls instead.
+    pub async fn asset(&self, sha256: &str, from: Option<u64>) -> EngineResult<reqwest::Response> {
+        let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
+        let mut req = self
+            .http
+            .get(self.url(&format!("/api/v1/assets/{sha256}")))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(6 * 3600));
+        if let Some(from) = from {
+            req = req
+                .header(reqwest::header::RANGE, format!("bytes={from}-"))
+                .header(reqwest::header::IF_RANGE, format!("\"{sha256}\""));
+        }
+        let resp = req.send().await.map_err(|e| self.unreachable(e))?;
+        let status = resp.status();
+        if status.is_success() || status == StatusCode::RANGE_NOT_SATISFIABLE {
+            return Ok(resp);
+        }
+        let refused = self.decode::<serde_json::Value>(resp).await.err();
+        Err(refused.unwrap_or_else(|| EngineError::Protocol(format!("HTTP {status} for asset {sha256}"))))
+    }
+
     pub async fn logout(&self) -> EngineResult<()> {
         let token = self.token.as_deref().ok_or(EngineError::NotLoggedIn)?;
         let resp = self

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod error;
 pub mod hub;
 pub mod outbox;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::Message;
 
+use cache::{AssetCache, PrefetchReport};
 pub use error::{EngineError, EngineResult};
 use hub::{normalize_hub_url, HubClient};
 use outbox::{Outbox, OutboxEntry};
@@ -55,6 +57,7 @@ struct Inner {
     /// The sync/live loop and the outbox sender, while logged in.
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     outbox: Outbox,
+    cache: AssetCache,
     /// Wakes the outbox sender when something was queued or the hub came back.
     wake: Arc<tokio::sync::Notify>,
 }
@@ -87,6 +90,7 @@ impl Engine {
         let store = LocalStore::open(&data_dir.join("client.sqlite")).await?;
         let login: Option<Login> = store.setting("login").await?;
         let outbox = Outbox::new(store.pool().clone());
+        let cache = AssetCache::open(data_dir, &store);
         let pending_actions = outbox.pending_count().await?;
         let engine = Engine {
             inner: Arc::new(Inner {
@@ -102,6 +106,7 @@ impl Engine {
                 .0,
                 tasks: Mutex::new(Vec::new()),
                 outbox,
+                cache,
                 wake: Arc::new(tokio::sync::Notify::new()),
             }),
         };
@@ -207,6 +212,49 @@ impl Engine {
     /// Pulls every change after the stored cursor; returns how many were applied.
     pub async fn sync_once(&self) -> EngineResult<usize> {
         sync_once(&self.inner).await
+    }
+
+    pub fn asset_cache(&self) -> &AssetCache {
+        &self.inner.cache
+    }
+
+    /// A verified local file for an asset, downloading (or resuming) it if needed.
+    pub async fn asset_path(&self, asset: &fenduo_proto::Asset) -> EngineResult<std::path::PathBuf> {
+        if let Some(path) = self.inner.cache.cached(asset).await? {
+            return Ok(path);
+        }
+        self.inner.cache.ensure(&client_of(&self.inner)?, asset).await
+    }
+
+    /// The Thursday sync of media: every asset of the current and next session's playbooks is
+    /// fetched (resuming broken downloads) and verified, then the cache is trimmed to its quota
+    /// without touching those.
+    pub async fn prefetch_playbooks(
+        &self,
+        progress: impl Fn(u64, u64) + Sync,
+    ) -> EngineResult<PrefetchReport> {
+        let client = client_of(&self.inner)?;
+        let now = Utc::now() + chrono::Duration::milliseconds(self.connection().clock_offset_ms);
+        let protected = cache::protected_assets(&self.inner.store, now).await?;
+        let assets: Vec<fenduo_proto::Asset> = self
+            .inner
+            .store
+            .records("asset")
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Asset(a) if protected.contains(&a.sha256) => Some(a),
+                _ => None,
+            })
+            .collect();
+        let report = self.inner.cache.prefetch(&client, &assets, progress).await;
+        self.inner.cache.evict(&protected).await?;
+        Ok(report)
+    }
+
+    /// Everything in the local copy (for checks that it equals the hub's).
+    pub async fn local_records(&self) -> EngineResult<Vec<Record>> {
+        self.inner.store.all_records().await
     }
 
     /// What the wall shows, from the local copy.

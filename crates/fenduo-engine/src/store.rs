@@ -89,6 +89,12 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Every synced record, of every kind.
+    pub async fn all_records(&self) -> EngineResult<Vec<Record>> {
+        let rows = sqlx::query("SELECT body FROM records ORDER BY kind, id").fetch_all(&self.pool).await?;
+        Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
+    }
+
     pub async fn records(&self, kind: &str) -> EngineResult<Vec<Record>> {
         let rows =
             sqlx::query("SELECT body FROM records WHERE kind = ?").bind(kind).fetch_all(&self.pool).await?;

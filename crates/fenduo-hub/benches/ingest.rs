@@ -119,17 +119,17 @@ async fn main() {
     let raw_dir = tempfile::tempdir().unwrap();
     let raw_hub = Hub::open(&raw_dir.path().join("raw.sqlite"), HubConfig::default()).await.unwrap();
     setup(&raw_hub, n_groups).await;
-    let raw = &raw_hub.state.store;
+    let raw = raw_hub.sqlite_pool().expect("the bench runs on SQLite");
     let t = Instant::now();
     for b in &batches {
-        let mut tx = raw.pool().begin().await.unwrap();
+        let mut tx = raw.begin().await.unwrap();
         for chunk in b.chunks(500) {
             let sql = format!(
                 "INSERT INTO group_status (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) \
                  VALUES {} ON CONFLICT(session_id, group_id) DO UPDATE SET at = excluded.at, \
                  watching = excluded.watching, messages_per_min = excluded.messages_per_min, \
                  orders = excluded.orders, gmv_fen = excluded.gmv_fen",
-                fenduo_hub::store::placeholders(chunk.len(), 7)
+                fenduo_hub::store::sqlite::placeholders(chunk.len(), 7)
             );
             let mut q = sqlx::query(&sql);
             for s in chunk {

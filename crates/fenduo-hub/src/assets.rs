@@ -4,8 +4,8 @@
 //!   in [`crate::Hub::open`], so the CLI and the server that open the same database agree on it.
 //! - A file is written to `assets/tmp/`, fsynced, and renamed into place only when its SHA-256 is
 //!   known (and matches what the uploader announced), so a crash never leaves a half asset under
-//!   a final name. The row is inserted after the rename; a file without a row is invisible and
-//!   is reused by the next upload of the same content.
+//!   a final name. The row is inserted after the rename ([`crate::store::HubStore::insert_asset`]);
+//!   a file without a row is invisible and is reused by the next upload of the same content.
 //! - `POST /api/v1/assets` (admin): the raw body is the file; `Content-Type` is kept, an optional
 //!   `X-Content-Sha256` must match, `?name=` names it. Re-uploading existing content is a no-op
 //!   that returns the stored metadata (200 instead of 201).
@@ -26,7 +26,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use fenduo_proto::{Asset, Record, Role, User};
+use fenduo_proto::{Asset, Role, User};
 use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -34,7 +34,6 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::auth::{self, Caller};
 use crate::error::{HubError, HubResult};
-use crate::store::{record_change, ts, Store};
 use crate::AppState;
 
 /// Largest asset the hub accepts unless [`crate::HubConfig::max_asset_bytes`] says otherwise.
@@ -221,57 +220,6 @@ impl Drop for TempFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-// ---- rows -------------------------------------------------------------------------------------
-
-impl Store {
-    pub async fn asset(&self, sha256: &str) -> HubResult<Option<Asset>> {
-        let row: Option<(String, i64, String, String)> =
-            sqlx::query_as("SELECT sha256, size, mime, name FROM assets WHERE sha256 = ?")
-                .bind(sha256)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(sha256, size, mime, name)| Asset { sha256, size: size as u64, mime, name }))
-    }
-
-    /// Records a stored file; when its row exists already, returns that row unchanged and `false`.
-    pub async fn insert_asset(&self, asset: &Asset) -> HubResult<(Asset, bool)> {
-        let mut tx = self.pool().begin().await?;
-        let result = insert_asset_tx(&mut tx, asset).await?;
-        tx.commit().await?;
-        Ok(result)
-    }
-}
-
-/// Inserts an asset row with its change-log entry unless it exists; returns the stored row.
-pub(crate) async fn insert_asset_tx(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    asset: &Asset,
-) -> HubResult<(Asset, bool)> {
-    let inserted = sqlx::query(
-        "INSERT INTO assets (sha256, size, mime, name, created_at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT(sha256) DO NOTHING",
-    )
-    .bind(&asset.sha256)
-    .bind(asset.size as i64)
-    .bind(&asset.mime)
-    .bind(&asset.name)
-    .bind(ts(Utc::now()))
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        record_change(tx, &Record::Asset(asset.clone()), None, None).await?;
-        return Ok((asset.clone(), true));
-    }
-    let (sha256, size, mime, name): (String, i64, String, String) =
-        sqlx::query_as("SELECT sha256, size, mime, name FROM assets WHERE sha256 = ?")
-            .bind(&asset.sha256)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok((Asset { sha256, size: size as u64, mime, name }, false))
 }
 
 // ---- HTTP -------------------------------------------------------------------------------------

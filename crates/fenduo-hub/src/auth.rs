@@ -16,6 +16,10 @@ use crate::AppState;
 /// How long a login stays valid.
 pub const TOKEN_LIFETIME: Duration = Duration::days(30);
 
+/// Stored in place of a password hash: no password verifies against it, so the account cannot
+/// log in until an administrator sets a password (distributors created by roster import).
+pub const NO_PASSWORD: &str = "!no-password";
+
 pub fn hash_password(password: &str) -> HubResult<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()

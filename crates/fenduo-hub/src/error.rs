@@ -1,4 +1,7 @@
 //! The hub's one error type and its JSON shape `{code, message, field?}`.
+//!
+//! Storage errors arrive through one `From<sqlx::Error>`: a missing row becomes `NotFound` and a
+//! duplicate key `Conflict`, so neither the store's backends nor the handlers map them again.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,15 +28,33 @@ pub enum HubError {
     /// The client's sync cursor is older than the purged history.
     #[error("{0}")]
     Gone(String),
+    /// Any other storage failure (500; logged, never shown).
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The hub cannot start as configured, e.g. a database URL of a backend not built yet.
+    #[error("{0}")]
+    Config(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 pub type HubResult<T> = Result<T, HubError>;
+
+impl From<sqlx::Error> for HubError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => HubError::NotFound("the record".into()),
+            // The constraint's text names tables; the client gets a sentence instead.
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                tracing::debug!(error = %d, "duplicate key");
+                HubError::Conflict("a record with the same key exists already".into())
+            }
+            e => HubError::Database(e),
+        }
+    }
+}
 
 impl HubError {
     pub fn invalid(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -51,8 +72,7 @@ impl HubError {
             HubError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             HubError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             HubError::Gone(_) => (StatusCode::GONE, "resync_required"),
-            HubError::Database(sqlx::Error::RowNotFound) => (StatusCode::NOT_FOUND, "not_found"),
-            HubError::Database(_) | HubError::Migrate(_) | HubError::Internal(_) => {
+            HubError::Database(_) | HubError::Migrate(_) | HubError::Config(_) | HubError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         }
@@ -81,5 +101,17 @@ impl IntoResponse for HubError {
             tracing::error!(error = %self, "request failed");
         }
         (status, Json(self.to_api_error())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_row_is_not_found() {
+        let e = HubError::from(sqlx::Error::RowNotFound);
+        assert!(matches!(e, HubError::NotFound(_)), "{e:?}");
+        assert_eq!(e.to_api_error().code, "not_found");
     }
 }

@@ -6,18 +6,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fenduo_proto::{Group, Record, Role, User};
+use fenduo_proto::{Group, Role, User};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
+pub use crate::auth::NO_PASSWORD;
 use crate::roster::{parse_roster, RosterRow, RowError, SkippedRow};
-use crate::store::record_change;
 use crate::{AppState, Hub, HubError, HubResult};
-
-/// Stored in place of a password hash: no password verifies against it, so the account cannot
-/// log in until an administrator sets a password.
-pub const NO_PASSWORD: &str = "!no-password";
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
@@ -109,25 +104,17 @@ pub async fn import_roster(
         .region(region_id)
         .await?
         .ok_or_else(|| HubError::NotFound(format!("region {region_id:?}")))?;
-    let pool = state.store.pool();
 
     // Distributors of the region, found by display name or username as written in Excel.
     let mut distributors: HashMap<String, (String, String)> = HashMap::new();
-    for r in sqlx::query(
-        "SELECT id, username, display_name FROM users WHERE role = 'distributor' AND region_id = ?",
-    )
-    .bind(&region.id)
-    .fetch_all(pool)
-    .await?
-    {
-        let id: String = r.get("id");
-        let display: String = r.get("display_name");
-        distributors.insert(r.get::<String, _>("username"), (id.clone(), display.clone()));
-        distributors.insert(display.clone(), (id, display));
+    for d in state.store.region_distributors(&region.id).await? {
+        distributors.insert(d.username, (d.id.clone(), d.display_name.clone()));
+        distributors.insert(d.display_name.clone(), (d.id, d.display_name));
     }
 
     let ids: Vec<&str> = parsed.rows.iter().map(|r| r.group_id.as_str()).collect();
-    let existing = existing_groups(pool, &ids).await?;
+    let existing: HashMap<String, Group> =
+        state.store.groups_by_id(&ids).await?.into_iter().map(|g| (g.id.clone(), g)).collect();
 
     let mut report = ImportReport {
         file: file_name.to_string(),
@@ -206,43 +193,7 @@ pub async fn import_roster(
     if options.dry_run || (writes.is_empty() && new_users.is_empty()) {
         return Ok(report);
     }
-    let mut tx = pool.begin().await?;
-    for u in &new_users {
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, role, region_id, password_hash, created_at) \
-                 VALUES (?, ?, ?, 'distributor', ?, ?, ?)",
-        )
-        .bind(&u.id)
-        .bind(&u.username)
-        .bind(&u.display_name)
-        .bind(&u.region_id)
-        .bind(NO_PASSWORD)
-        .bind(crate::store::ts(chrono::Utc::now()))
-        .execute(&mut *tx)
-        .await?;
-    }
-    for g in &writes {
-        sqlx::query(
-                "INSERT INTO wechat_groups (id, region_id, name, leader_name, ops_officer, atmosphere_officer, member_count, distributor_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, \
-                 leader_name = excluded.leader_name, ops_officer = excluded.ops_officer, \
-                 atmosphere_officer = excluded.atmosphere_officer, member_count = excluded.member_count, \
-                 distributor_id = excluded.distributor_id",
-            )
-            .bind(&g.id)
-            .bind(&g.region_id)
-            .bind(&g.name)
-            .bind(&g.leader_name)
-            .bind(&g.ops_officer)
-            .bind(&g.atmosphere_officer)
-            .bind(g.member_count)
-            .bind(&g.distributor_id)
-            .execute(&mut *tx)
-            .await?;
-        record_change(&mut tx, &Record::Group(g.clone()), Some(&g.region_id), Some(&g.distributor_id))
-            .await?;
-    }
-    tx.commit().await?;
+    state.store.import_roster(&new_users, &writes).await?;
     state.remember_groups(&writes);
     state.announce_change().await?;
     Ok(report)
@@ -261,37 +212,4 @@ fn refuse_unknown_distributor(row: &RosterRow, region: &str) -> RowError {
             row.distributor
         ),
     }
-}
-
-async fn existing_groups(pool: &sqlx::SqlitePool, ids: &[&str]) -> HubResult<HashMap<String, Group>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let sql = format!(
-            "SELECT g.*, u.display_name AS distributor_name FROM wechat_groups g JOIN users u ON u.id = g.distributor_id \
-             WHERE g.id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(pool).await? {
-            let g = Group {
-                id: r.get("id"),
-                region_id: r.get("region_id"),
-                name: r.get("name"),
-                leader_name: r.get("leader_name"),
-                ops_officer: r.get("ops_officer"),
-                atmosphere_officer: r.get("atmosphere_officer"),
-                member_count: r.get::<i64, _>("member_count") as u32,
-                distributor_id: r.get("distributor_id"),
-                distributor_name: r.get("distributor_name"),
-            };
-            out.insert(g.id.clone(), g);
-        }
-    }
-    Ok(out)
 }

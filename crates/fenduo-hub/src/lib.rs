@@ -9,7 +9,13 @@
 //!   and versioned playbooks published from a folder (see [`playbook`]),
 //! - its own OpenAPI document (`/api/v1/openapi.json`, generated from the handlers; see [`openapi`]).
 //!
-//! Build one with [`Hub::open`], get its router with [`Hub::router`], or run it with [`Hub::serve`].
+//! Storage is behind one trait, [`store::HubStore`], with one method per use case; no SQL lives
+//! outside [`store`]. The backend is chosen once from the database URL ([`Hub::open_url`]):
+//! SQLite (WAL, migrations embedded) is the default and the only one built so far; PostgreSQL,
+//! for national deployments, is refused with a clear error until it is.
+//!
+//! Build one with [`Hub::open`] (a SQLite file) or [`Hub::open_url`], get its router with
+//! [`Hub::router`], or run it with [`Hub::serve`].
 
 #![forbid(unsafe_code)]
 
@@ -42,7 +48,7 @@ use tokio::net::TcpListener;
 
 pub use error::{HubError, HubResult};
 use live::Live;
-use store::{GroupMeta, Store};
+use store::{DatabaseUrl, GroupMeta, HubStore, SqliteStore};
 
 /// Largest request body the hub reads (an ingest batch of 50,000 samples fits).
 pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -74,7 +80,8 @@ impl Default for HubConfig {
 /// Shared state of every request handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    /// The storage backend, chosen once when the hub opens.
+    pub store: Arc<dyn HubStore>,
     pub live: Arc<Live>,
     /// Where each group belongs, for ingest validation and live filtering without a query.
     pub groups: Arc<RwLock<HashMap<String, Arc<GroupMeta>>>>,
@@ -112,6 +119,8 @@ impl AppState {
 /// A running hub's state plus its background ticker.
 pub struct Hub {
     pub state: AppState,
+    /// The same store as `state.store` when it is SQLite, for tests that inspect the database.
+    sqlite: Option<SqliteStore>,
     /// Background work that lives as long as the hub: the live ticker and the tombstone purge.
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -125,8 +134,34 @@ impl Drop for Hub {
 }
 
 impl Hub {
+    /// Opens the hub on a SQLite database file (created and migrated if needed).
     pub async fn open(db_path: &Path, config: HubConfig) -> HubResult<Hub> {
-        let store = Store::open(db_path).await?;
+        let store = SqliteStore::open(db_path).await?;
+        Hub::with_store(Arc::new(store.clone()), Some(store), db_path, config).await
+    }
+
+    /// Opens the hub on the database a URL names; this is where the backend is chosen:
+    /// - a plain path, `sqlite://relative/path` or `sqlite:///absolute/path`: SQLite, as
+    ///   [`Hub::open`];
+    /// - `postgres://…` / `postgresql://…`: refused with [`HubError::Config`] ("PostgreSQL
+    ///   support is not built yet") until that backend exists;
+    /// - anything else (another scheme, `sqlite::memory:`, URL options) is refused the same way.
+    pub async fn open_url(url: &str, config: HubConfig) -> HubResult<Hub> {
+        match DatabaseUrl::parse(url)? {
+            DatabaseUrl::Sqlite(path) => Hub::open(&path, config).await,
+            DatabaseUrl::Postgres => Err(HubError::Config(
+                "PostgreSQL support is not built yet; use a SQLite file path or sqlite://path".into(),
+            )),
+        }
+    }
+
+    /// Assets live beside the database file (see [`assets`]), so both come from `db_path`.
+    async fn with_store(
+        store: Arc<dyn HubStore>,
+        sqlite: Option<SqliteStore>,
+        db_path: &Path,
+        config: HubConfig,
+    ) -> HubResult<Hub> {
         let assets = assets::AssetStore::beside(db_path);
         assets.prepare().await.map_err(|e| {
             HubError::Internal(format!("could not prepare the asset folder {}: {e}", assets.dir().display()))
@@ -143,13 +178,19 @@ impl Hub {
             dummy_hash: Arc::new(auth::hash_password("fenduo-dummy-password")?),
         };
         let janitor = spawn_tombstone_purge(state.store.clone(), state.config.tombstone_retention);
-        let hub = Hub { state, tasks: vec![ticker, janitor] };
+        let hub = Hub { state, sqlite, tasks: vec![ticker, janitor] };
         hub.reload_group_directory().await?;
         Ok(hub)
     }
 
     pub fn router(&self) -> Router {
         router(self.state.clone())
+    }
+
+    /// The SQLite connection pool when the hub runs on SQLite, for tests and benchmarks that
+    /// look at the database itself; `None` on another backend.
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        self.sqlite.as_ref().map(SqliteStore::pool)
     }
 
     async fn reload_group_directory(&self) -> HubResult<()> {
@@ -200,6 +241,7 @@ impl Hub {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let live = self.state.live.clone();
+        live.reopen();
         axum::serve(listener, self.router().into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
@@ -210,7 +252,10 @@ impl Hub {
 }
 
 /// Purges old tombstones at start and every six hours.
-fn spawn_tombstone_purge(store: Store, retention: chrono::Duration) -> tokio::task::JoinHandle<()> {
+fn spawn_tombstone_purge(
+    store: Arc<dyn HubStore>,
+    retention: chrono::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(6 * 3600));
         loop {
@@ -247,4 +292,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_backend_is_chosen_from_the_database_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("hub.sqlite").display());
+        let hub = Hub::open_url(&url, HubConfig::default()).await.unwrap();
+        assert!(hub.sqlite_pool().is_some());
+        assert!(dir.path().join("hub.sqlite").exists() && dir.path().join("assets").is_dir());
+
+        let Err(e) = Hub::open_url("postgres://hub@db.example/fenduo", HubConfig::default()).await else {
+            panic!("PostgreSQL is not built yet")
+        };
+        assert!(
+            matches!(&e, HubError::Config(m) if m.contains("PostgreSQL support is not built yet")),
+            "{e}"
+        );
+    }
 }

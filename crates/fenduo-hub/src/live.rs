@@ -61,6 +61,11 @@ impl Live {
         self.closing.send_replace(true);
     }
 
+    /// Accepts live connections again (the hub serves again after a stop).
+    pub fn reopen(&self) {
+        self.closing.send_replace(false);
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Broadcast> {
         self.tx.subscribe()
     }

@@ -13,7 +13,8 @@ use fenduo_proto::{Region, Role, User};
 #[derive(Parser)]
 #[command(name = "fenduo-hub", version, about = "The Fenduo central hub 分舵总部服务")]
 struct Cli {
-    /// SQLite database file (created if missing).
+    /// The database: a SQLite file (created if missing) as a path or `sqlite://path`.
+    /// (`postgres://…` is refused until PostgreSQL support is built.)
     #[arg(long, global = true, env = "FENDUO_HUB_DB", default_value = "fenduo-hub.sqlite")]
     db: PathBuf,
     /// Largest clip or image the hub stores, in MiB (uploads over it get 413).
@@ -109,9 +110,12 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config =
         HubConfig { max_asset_bytes: cli.max_asset_mib.saturating_mul(1024 * 1024), ..HubConfig::default() };
-    let hub = Hub::open(&cli.db, config)
-        .await
-        .with_context(|| format!("could not open the hub database {}", cli.db.display()))?;
+    // A path that is not UTF-8 cannot be a URL: open it as a SQLite file.
+    let hub = match cli.db.to_str() {
+        Some(url) => Hub::open_url(url, config).await,
+        None => Hub::open(&cli.db, config).await,
+    };
+    let hub = hub.with_context(|| format!("could not open the hub database {}", cli.db.display()))?;
     match cli.command {
         Command::Serve { bind, demo_password } => {
             if let Some(password) = demo_password {

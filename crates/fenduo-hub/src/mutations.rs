@@ -5,6 +5,12 @@
 //! lost answer finds the stored outcome and changes nothing, and a crash can never leave a
 //! change without its id (or the reverse). Refusals (permission, validation) are stored too: a
 //! retry gets the same answer.
+//!
+//! The rules live here and the storage in [`crate::store`]: the store opens the transaction,
+//! reads what the mutation names (its session, its group) and calls [`decide`] — pure code —
+//! with it; `decide` answers with the effect to store (a [`MutationEffect`]) or a refusal, and
+//! the store writes that with the outcome. The rules thus see the data as of the write lock,
+//! yet never touch SQL, and any backend applies the same ones.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,14 +19,13 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use fenduo_proto::{
     ApiError, Mutation, MutationBatch, MutationOp, MutationOutcome, MutationResult, MutationResults, Note,
-    Record, Role,
+    Role,
 };
-use sqlx::Row;
 
 use crate::api::parse_json;
 use crate::auth::Caller;
 use crate::error::{HubError, HubResult};
-use crate::store::{parse_ts, record_change, session_from_row, ts};
+use crate::store::{MutationApplied, MutationDecision, MutationEffect, MutationFacts, MutationRequest};
 use crate::AppState;
 
 /// Most mutations in one request.
@@ -95,68 +100,44 @@ fn kind_name(op: &MutationOp) -> &'static str {
 
 /// Applies one mutation, or returns what was stored for its id.
 pub async fn apply_one(state: &AppState, caller: &Caller, m: &Mutation) -> HubResult<MutationResult> {
-    let pool = state.store.pool();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let stored = sqlx::query("SELECT user_id, outcome FROM mutations WHERE id = ?")
-        .bind(&m.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(row) = stored {
-        let user_id: String = row.get("user_id");
-        if user_id != caller.user.id {
+    let (session_id, group_id) = match &m.op {
+        MutationOp::AddNote { session_id, group_id, .. } => (Some(session_id.as_str()), group_id.as_deref()),
+        MutationOp::StartSession { session_id, .. } => (Some(session_id.as_str()), None),
+    };
+    let request =
+        MutationRequest { id: &m.id, user_id: &caller.user.id, kind: kind_name(&m.op), session_id, group_id };
+    let now = Utc::now();
+    // Every error of `decide` is a refusal: it is pure, so it has no other kind.
+    let rules = |facts: &MutationFacts| match decide(caller, m, facts, now) {
+        Ok(effect) => MutationDecision::Apply(effect),
+        Err(e) => MutationDecision::Refuse(e.to_api_error()),
+    };
+    let (outcome, repeated) = match state.store.apply_mutation(&request, &rules).await? {
+        MutationApplied::Stored { user_id, .. } if user_id != caller.user.id => {
             let error = ApiError {
                 code: "mutation_id_conflict".into(),
                 message: format!("mutation id {} was already used by another user; make a new id", m.id),
                 field: Some("id".into()),
             };
-            return Ok(MutationResult {
-                id: m.id.clone(),
-                outcome: MutationOutcome::Refused { error },
-                repeated: false,
-            });
+            (MutationOutcome::Refused { error }, false)
         }
-        let outcome: MutationOutcome = serde_json::from_str(row.get("outcome"))
-            .map_err(|e| HubError::Internal(format!("bad stored mutation outcome: {e}")))?;
-        return Ok(MutationResult { id: m.id.clone(), outcome, repeated: true });
-    }
-    let outcome = match apply_op(&mut tx, caller, m).await {
-        Ok(record) => {
-            let (region, distributor) = match &record {
-                // A note about a group is also that group's distributor's (distributors see only
-                // their own groups' records); a note about no group is for the region's staff.
-                Record::Note(n) => {
-                    (Some(n.region_id.clone()), group_distributor(&mut tx, &n.group_id).await?)
-                }
-                _ => (None, None),
-            };
-            record_change(&mut tx, &record, region.as_deref(), distributor.as_deref()).await?;
-            MutationOutcome::Applied { record }
-        }
-        // A refusal is an answer, stored like a success; anything else rolls back and is retried.
-        Err(
-            e @ (HubError::Invalid { .. }
-            | HubError::Forbidden(_)
-            | HubError::NotFound(_)
-            | HubError::Conflict(_)),
-        ) => MutationOutcome::Refused { error: e.to_api_error() },
-        Err(e) => return Err(e),
+        MutationApplied::Stored { outcome, .. } => (outcome, true),
+        MutationApplied::Decided(outcome) => (outcome, false),
     };
-    let json = serde_json::to_string(&outcome).map_err(|e| HubError::Internal(e.to_string()))?;
-    sqlx::query("INSERT INTO mutations (id, user_id, kind, outcome, applied_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&m.id)
-        .bind(&caller.user.id)
-        .bind(kind_name(&m.op))
-        .bind(json)
-        .bind(ts(Utc::now()))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(MutationResult { id: m.id.clone(), outcome, repeated: false })
+    Ok(MutationResult { id: m.id.clone(), outcome, repeated })
 }
 
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
-
-async fn apply_op(tx: &mut Tx<'_>, caller: &Caller, m: &Mutation) -> HubResult<Record> {
+/// What a mutation does, from what the store read inside its transaction: the effect to store,
+/// or why it is refused (permission, validation, unknown target). Pure, so the rules are
+/// tested without a database and every backend applies the same ones.
+pub fn decide(
+    caller: &Caller,
+    m: &Mutation,
+    facts: &MutationFacts,
+    now: DateTime<Utc>,
+) -> HubResult<MutationEffect> {
+    let session =
+        |id: &str| facts.session.as_ref().ok_or_else(|| HubError::NotFound(format!("session {id:?}")));
     match &m.op {
         MutationOp::AddNote { session_id, at, group_id, text } => {
             caller.require(&[Role::Trainer, Role::Coordinator, Role::Admin])?;
@@ -174,14 +155,9 @@ async fn apply_op(tx: &mut Tx<'_>, caller: &Caller, m: &Mutation) -> HubResult<R
                     format!("keep notes under {MAX_NOTE_CHARS} characters"),
                 ));
             }
-            session_exists(tx, session_id).await?;
+            session(session_id)?;
             if let Some(g) = group_id {
-                let region: Option<String> =
-                    sqlx::query_scalar("SELECT region_id FROM wechat_groups WHERE id = ?")
-                        .bind(g)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                if region.as_deref() != Some(region_id.as_str()) {
+                if facts.group.as_ref().map(|meta| meta.region_id.as_str()) != Some(region_id.as_str()) {
                     return Err(HubError::invalid(
                         "invalid_note",
                         "group_id",
@@ -189,7 +165,7 @@ async fn apply_op(tx: &mut Tx<'_>, caller: &Caller, m: &Mutation) -> HubResult<R
                     ));
                 }
             }
-            let note = Note {
+            Ok(MutationEffect::AddNote(Note {
                 id: m.id.clone(),
                 session_id: session_id.clone(),
                 at: *at,
@@ -198,57 +174,15 @@ async fn apply_op(tx: &mut Tx<'_>, caller: &Caller, m: &Mutation) -> HubResult<R
                 author_id: caller.user.id.clone(),
                 author_name: caller.user.display_name.clone(),
                 region_id,
-                created_at: Utc::now(),
-            };
-            sqlx::query(
-                "INSERT INTO notes (id, session_id, region_id, at, group_id, text, author_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&note.id)
-            .bind(&note.session_id)
-            .bind(&note.region_id)
-            .bind(ts(note.at))
-            .bind(&note.group_id)
-            .bind(&note.text)
-            .bind(&note.author_id)
-            .bind(ts(note.created_at))
-            .execute(&mut **tx)
-            .await?;
-            Ok(Record::Note(note))
+                created_at: now,
+            }))
         }
         MutationOp::StartSession { session_id, started_at } => {
             caller.require(&[Role::Coordinator, Role::Admin])?;
-            let planned = session_exists(tx, session_id).await?;
-            check_start(planned, *started_at, Utc::now())?;
-            sqlx::query("UPDATE sessions SET actual_start = ?, status = 'live' WHERE id = ?")
-                .bind(ts(*started_at))
-                .bind(session_id)
-                .execute(&mut **tx)
-                .await?;
-            let row = sqlx::query("SELECT * FROM sessions WHERE id = ?")
-                .bind(session_id)
-                .fetch_one(&mut **tx)
-                .await?;
-            Ok(Record::Session(session_from_row(&row)?))
+            check_start(session(session_id)?.planned_start, *started_at, now)?;
+            Ok(MutationEffect::StartSession { session_id: session_id.clone(), started_at: *started_at })
         }
     }
-}
-
-/// The distributor owning a group, if there is a group.
-async fn group_distributor(tx: &mut Tx<'_>, group_id: &Option<String>) -> HubResult<Option<String>> {
-    let Some(g) = group_id else { return Ok(None) };
-    Ok(sqlx::query_scalar("SELECT distributor_id FROM wechat_groups WHERE id = ?")
-        .bind(g)
-        .fetch_optional(&mut **tx)
-        .await?)
-}
-
-/// The session's planned start, or NotFound.
-async fn session_exists(tx: &mut Tx<'_>, session_id: &str) -> HubResult<DateTime<Utc>> {
-    let planned: Option<String> = sqlx::query_scalar("SELECT planned_start FROM sessions WHERE id = ?")
-        .bind(session_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    parse_ts(&planned.ok_or_else(|| HubError::NotFound(format!("session {session_id:?}")))?)
 }
 
 /// A real start must be near the plan and not in the future.
@@ -289,5 +223,84 @@ mod tests {
         assert!(check_start(now, now - Duration::minutes(3), now).is_ok());
         assert!(check_start(now, now + Duration::minutes(10), now).is_err());
         assert!(check_start(now - Duration::days(1), now, now).is_err());
+    }
+
+    fn caller(role: Role, region: Option<&str>) -> Caller {
+        let user = fenduo_proto::User {
+            id: "user-x".into(),
+            username: "x".into(),
+            display_name: "某人".into(),
+            role,
+            region_id: region.map(Into::into),
+        };
+        Caller { user, token_hash: String::new() }
+    }
+
+    fn session(planned_start: DateTime<Utc>) -> fenduo_proto::Session {
+        fenduo_proto::Session {
+            id: "s1".into(),
+            title: "第1场".into(),
+            host: "直播间".into(),
+            planned_start,
+            actual_start: None,
+            planned_end: planned_start + Duration::hours(2),
+            status: fenduo_proto::SessionStatus::Scheduled,
+            target_orders: None,
+            target_gmv_fen: None,
+        }
+    }
+
+    fn note_about(group: Option<&str>) -> Mutation {
+        let op = MutationOp::AddNote {
+            session_id: "s1".into(),
+            at: Utc::now(),
+            group_id: group.map(Into::into),
+            text: " 节奏不错 ".into(),
+        };
+        Mutation { id: uuid::Uuid::now_v7().to_string(), op }
+    }
+
+    #[test]
+    fn a_note_is_decided_from_the_facts_the_store_read() {
+        let now = Utc::now();
+        let trainer = caller(Role::Trainer, Some("east"));
+        let east = crate::store::GroupMeta { region_id: "east".into(), distributor_id: "d1".into() };
+        let facts = MutationFacts { session: Some(session(now)), group: Some(east) };
+        let m = note_about(Some("g1"));
+        let Ok(MutationEffect::AddNote(note)) = decide(&trainer, &m, &facts, now) else { panic!("applied") };
+        assert_eq!(
+            (note.id.as_str(), note.text.as_str(), note.region_id.as_str()),
+            (m.id.as_str(), "节奏不错", "east")
+        );
+        assert_eq!(note.created_at, now);
+
+        let code = |r: HubResult<MutationEffect>| r.unwrap_err().to_api_error().code;
+        // A group of another region, or none at all, is refused alike.
+        let west = crate::store::GroupMeta { region_id: "west".into(), distributor_id: "d2".into() };
+        let elsewhere = MutationFacts { group: Some(west), ..facts.clone() };
+        assert_eq!(code(decide(&trainer, &m, &elsewhere, now)), "invalid_note");
+        let unknown = MutationFacts { group: None, ..facts.clone() };
+        assert_eq!(code(decide(&trainer, &m, &unknown, now)), "invalid_note");
+        assert_eq!(code(decide(&trainer, &m, &MutationFacts::default(), now)), "not_found");
+        assert_eq!(code(decide(&caller(Role::Distributor, Some("east")), &m, &facts, now)), "forbidden");
+        assert_eq!(code(decide(&caller(Role::Admin, None), &m, &facts, now)), "forbidden");
+    }
+
+    #[test]
+    fn a_session_start_needs_a_coordinator_and_a_plausible_time() {
+        let now = Utc::now();
+        let start = |at| Mutation {
+            id: uuid::Uuid::now_v7().to_string(),
+            op: MutationOp::StartSession { session_id: "s1".into(), started_at: at },
+        };
+        let facts = MutationFacts { session: Some(session(now - Duration::minutes(5))), group: None };
+        let coordinator = caller(Role::Coordinator, Some("east"));
+        assert_eq!(
+            decide(&coordinator, &start(now), &facts, now).unwrap(),
+            MutationEffect::StartSession { session_id: "s1".into(), started_at: now }
+        );
+        assert!(decide(&caller(Role::Trainer, Some("east")), &start(now), &facts, now).is_err());
+        assert!(decide(&coordinator, &start(now + Duration::hours(1)), &facts, now).is_err());
+        assert!(decide(&coordinator, &start(now), &MutationFacts::default(), now).is_err());
     }
 }

@@ -4,16 +4,14 @@
 //! Files are written before the transaction (a file cannot join it). If the transaction then
 //! fails, the files stay without rows: invisible, and reused by the next publication.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use chrono::Utc;
-use fenduo_proto::{Asset, Playbook, PlaybookItem, PlaybookItemKind, Record};
-use sqlx::Row;
+use fenduo_proto::{Asset, Playbook, PlaybookItem};
 
 use super::{MediaSource, PlaybookDraft, PlaybookError, Problem, MANIFEST};
-use crate::assets::{insert_asset_tx, WriteError};
-use crate::error::{HubError, HubResult};
-use crate::store::{parse_ts, record_change, ts, Store};
+use crate::assets::WriteError;
+use crate::error::HubError;
+use crate::store::NewPlaybook;
 use crate::Hub;
 
 impl Hub {
@@ -64,9 +62,9 @@ impl Hub {
             return Err(PlaybookError::Invalid(problems));
         }
 
-        let mut assets: HashMap<String, Asset> = HashMap::new();
+        let mut written: HashSet<&str> = HashSet::new();
         for m in draft.items.iter().filter_map(|i| i.media.as_ref()) {
-            if assets.contains_key(&m.sha256) {
+            if !written.insert(&m.sha256) {
                 continue;
             }
             let written = match &m.source {
@@ -84,173 +82,33 @@ impl Hub {
                 }
                 Err(e) => return Err(HubError::from(e).into()),
             }
-            let asset = Asset {
-                sha256: m.sha256.clone(),
-                size: m.size,
-                mime: m.mime.to_string(),
-                name: m.file.clone(),
-            };
-            assets.insert(m.sha256.clone(), asset);
         }
-        let playbook = store.insert_playbook(session_id, draft, &assets).await?;
-        self.state.announce_change().await?;
-        Ok(playbook)
-    }
-}
-
-impl Store {
-    /// The stage numbers of a session, in order; `None` when there is no such session.
-    pub async fn stage_seqs(&self, session_id: &str) -> HubResult<Option<Vec<u32>>> {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM sessions WHERE id = ?")
-            .bind(session_id)
-            .fetch_optional(self.pool())
-            .await?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM stages WHERE session_id = ? ORDER BY seq")
-            .bind(session_id)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(Some(seqs.into_iter().map(|s| s as u32).collect()))
-    }
-
-    /// The session's newest playbook version, 0 when it has none.
-    pub async fn latest_playbook_version(&self, session_id: &str) -> HubResult<u32> {
-        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM playbooks WHERE session_id = ?")
-            .bind(session_id)
-            .fetch_one(self.pool())
-            .await?;
-        Ok(v.unwrap_or(0) as u32)
-    }
-
-    pub async fn playbook(&self, session_id: &str, version: u32) -> HubResult<Option<Playbook>> {
-        let id = Playbook::record_id(session_id, version);
-        let Some(row) =
-            sqlx::query("SELECT session_id, version, title, notes, published_at FROM playbooks WHERE id = ?")
-                .bind(&id)
-                .fetch_optional(self.pool())
-                .await?
-        else {
-            return Ok(None);
-        };
-        let rows = sqlx::query(
-            "SELECT i.id, i.stage_seq, i.kind, i.title, i.text, i.segment, i.product, \
-             a.sha256, a.size, a.mime, a.name FROM playbook_items i \
-             LEFT JOIN assets a ON a.sha256 = i.asset_sha256 WHERE i.playbook_id = ? ORDER BY i.position",
-        )
-        .bind(&id)
-        .fetch_all(self.pool())
-        .await?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                let kind: String = r.get("kind");
-                let sha256: Option<String> = r.get("sha256");
-                Ok(PlaybookItem {
-                    id: r.get("id"),
-                    stage_seq: r.get::<i64, _>("stage_seq") as u32,
-                    kind: PlaybookItemKind::parse(&kind)
-                        .ok_or_else(|| HubError::Internal(format!("bad stored item kind {kind:?}")))?,
-                    title: r.get("title"),
-                    text: r.get("text"),
-                    asset: sha256.map(|sha256| Asset {
-                        sha256,
-                        size: r.get::<i64, _>("size") as u64,
-                        mime: r.get("mime"),
-                        name: r.get("name"),
-                    }),
-                    segment: r.get("segment"),
-                    product: r.get("product"),
-                })
-            })
-            .collect::<HubResult<Vec<_>>>()?;
-        Ok(Some(Playbook {
-            id,
-            session_id: row.get("session_id"),
-            version: row.get::<i64, _>("version") as u32,
-            title: row.get("title"),
-            notes: row.get("notes"),
-            published_at: parse_ts(row.get("published_at"))?,
-            items,
-        }))
-    }
-
-    /// Stores the next version with its items, the rows of its (already stored) files, and the
-    /// change-log entries, in one transaction.
-    async fn insert_playbook(
-        &self,
-        session_id: &str,
-        draft: &PlaybookDraft,
-        files: &HashMap<String, Asset>,
-    ) -> HubResult<Playbook> {
-        let mut tx = self.pool().begin().await?;
-        let published_at = parse_ts(&ts(Utc::now()))?;
-        // The first statement writes, so the transaction takes SQLite's write lock before it
-        // reads the previous version: two publications cannot both make the same version.
-        let version: i64 = sqlx::query_scalar(
-            "INSERT INTO playbooks (id, session_id, version, title, notes, published_at) \
-             SELECT ? || ':v' || v, ?, v, ?, ?, ? \
-             FROM (SELECT COALESCE(MAX(version), 0) + 1 AS v FROM playbooks WHERE session_id = ?) \
-             RETURNING version",
-        )
-        .bind(session_id)
-        .bind(session_id)
-        .bind(&draft.title)
-        .bind(&draft.notes)
-        .bind(ts(published_at))
-        .bind(session_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let version = version as u32;
-        let id = Playbook::record_id(session_id, version);
-        let mut stored: HashMap<&str, Asset> = HashMap::new();
-        for (sha256, asset) in files {
-            // An asset uploaded before keeps its first name; the playbook shows the stored row.
-            let (row, _) = insert_asset_tx(&mut tx, asset).await?;
-            stored.insert(sha256.as_str(), row);
-        }
-        let mut items = Vec::with_capacity(draft.items.len());
-        for (position, item) in draft.items.iter().enumerate() {
-            let asset = item.media.as_ref().map(|m| stored[m.sha256.as_str()].clone());
-            sqlx::query(
-                "INSERT INTO playbook_items (playbook_id, position, id, stage_seq, kind, title, text, \
-                 asset_sha256, segment, product) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(position as i64)
-            .bind(&item.id)
-            .bind(item.stage_seq as i64)
-            .bind(item.kind.as_str())
-            .bind(&item.title)
-            .bind(&item.text)
-            .bind(asset.as_ref().map(|a| &a.sha256))
-            .bind(&item.segment)
-            .bind(&item.product)
-            .execute(&mut *tx)
-            .await?;
-            items.push(PlaybookItem {
-                id: item.id.clone(),
-                stage_seq: item.stage_seq,
-                kind: item.kind,
-                title: item.title.clone(),
-                text: item.text.clone(),
-                asset,
-                segment: item.segment.clone(),
-                product: item.product.clone(),
-            });
-        }
-        let playbook = Playbook {
-            id,
+        let new = NewPlaybook {
             session_id: session_id.to_string(),
-            version,
             title: draft.title.clone(),
             notes: draft.notes.clone(),
-            published_at,
-            items,
+            items: draft
+                .items
+                .iter()
+                .map(|item| PlaybookItem {
+                    id: item.id.clone(),
+                    stage_seq: item.stage_seq,
+                    kind: item.kind,
+                    title: item.title.clone(),
+                    text: item.text.clone(),
+                    asset: item.media.as_ref().map(|m| Asset {
+                        sha256: m.sha256.clone(),
+                        size: m.size,
+                        mime: m.mime.to_string(),
+                        name: m.file.clone(),
+                    }),
+                    segment: item.segment.clone(),
+                    product: item.product.clone(),
+                })
+                .collect(),
         };
-        record_change(&mut tx, &Record::Playbook(playbook.clone()), None, None).await?;
-        tx.commit().await?;
+        let playbook = store.publish_playbook(&new).await?;
+        self.state.announce_change().await?;
         Ok(playbook)
     }
 }

@@ -14,4 +14,6 @@ export interface Backend {
   wallData(): Promise<WallData>;
   /** Live wall events until the returned function is called. */
   wallSubscribe(onEvent: (event: WallEvent) => void): Promise<Unsubscribe>;
+  /** Demo mode only: stop or restart the embedded hub, as if the hall's network were cut. */
+  demoSetOnline(online: boolean): Promise<void>;
 }

@@ -32,6 +32,10 @@ export class TauriBackend implements Backend {
     return call('wall_data');
   }
 
+  demoSetOnline(online: boolean): Promise<void> {
+    return call('demo_set_online', { online });
+  }
+
   async wallSubscribe(onEvent: (event: WallEvent) => void): Promise<Unsubscribe> {
     let active = true;
     const channel = new Channel<WallEvent>();

@@ -87,7 +87,7 @@ export class WallStore {
   private stopped = false;
 
   constructor(
-    private backend: Backend,
+    readonly backend: Backend,
     private onLoggedOut: (err: ApiError) => void,
   ) {}
 

@@ -57,6 +57,7 @@ function fakeBackend(wall: () => Promise<WallData>) {
       emit = onEvent;
       return () => {};
     }),
+    demoSetOnline: vi.fn(async () => {}),
   };
   return { backend, emit: (e: WallEvent) => emit(e) };
 }

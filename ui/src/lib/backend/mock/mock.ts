@@ -116,11 +116,22 @@ export class MockBackend implements Backend {
     });
   }
 
+  private onEvent: ((event: WallEvent) => void) | null = null;
+  private paused = false;
+
+  async demoSetOnline(online: boolean): Promise<void> {
+    this.paused = !online;
+    this.connection = { ...this.connection, state: online ? 'online' : 'offline' };
+    this.onEvent?.({ type: 'connection', ...this.connection });
+  }
+
   async wallSubscribe(onEvent: (event: WallEvent) => void): Promise<Unsubscribe> {
+    this.onEvent = onEvent;
     if (this.options.scenario !== 'demo' && this.options.scenario !== 'login') {
       return () => {};
     }
     const timer = setInterval(() => {
+      if (this.paused) return;
       const now = Date.now();
       const statuses = this.sim.tick(now);
       this.connection = { ...this.connection, last_data_at: new Date(now).toISOString() };
