@@ -10,7 +10,8 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const ELEMENT = 'element-6066-11e4-a52f-4a4b7d6b6b7a';
+// The W3C WebDriver web element identifier (a fixed string in the spec).
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 /** A TCP port that was free a moment ago (bind port 0, read it, close). */
 export function freePort() {
