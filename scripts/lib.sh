@@ -116,7 +116,7 @@ require_display() {
   command -v xvfb-run >/dev/null 2>&1 || xvfb_hint=' (xvfb-run comes with: apt-get install xvfb xauth)'
   die "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the app window has nowhere to open." \
     "Run it on the desktop (a terminal inside the graphical session), or in a virtual display:" \
-    "  xvfb-run -a ./scripts/demo${xvfb_hint}"
+    "  xvfb-run -a -s \"-screen 0 1920x1080x24\" ./scripts/demo${xvfb_hint}"
 }
 
 require_toolchain() {

@@ -778,6 +778,9 @@ async fn every_route_refuses_what_the_security_model_forbids() {
 
     // ---- the table --------------------------------------------------------------------------
     let (e1, e2, w1) = (ctx.t.e1.clone(), ctx.t.e2.clone(), ctx.t.w1.clone());
+    // Not marked started yet; every allowed caller then marks the same moment, which is accepted
+    // again (a different moment would be refused as already started).
+    fenduo_tests::unmark_demo_start(&ctx.hub.hub).await;
     let start =
         json!({"session_id": seed::DEMO_SESSION_ID, "started_at": Utc::now() - chrono::Duration::minutes(2)});
     let reads = cols(["200", "200", "200", "200", "200", "200", "200", "200", "200", "403"], UNAUTH);

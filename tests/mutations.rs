@@ -128,6 +128,7 @@ async fn bad_ids_and_forbidden_kinds_are_refused_clearly() {
 #[tokio::test]
 async fn marking_the_start_moves_the_session_for_every_client() {
     let hub = TestHub::seeded().await;
+    fenduo_tests::unmark_demo_start(&hub.hub).await;
     let coord = token(&hub, "coord").await;
     let started = chrono::Utc::now() - chrono::Duration::minutes(3);
     let (_, r) = send(
@@ -157,4 +158,14 @@ async fn marking_the_start_moves_the_session_for_every_client() {
         })
         .unwrap();
     assert_eq!(session.actual_start.map(|t| t.timestamp_millis()), Some(started.timestamp_millis()));
+
+    // A second, different start (a late retry, another command post) does not move it again.
+    let (_, again) = send(
+        &hub,
+        &coord,
+        json!([{"id": uuid::Uuid::now_v7().to_string(), "kind": "start_session", "body": {
+            "session_id": seed::DEMO_SESSION_ID, "started_at": started - chrono::Duration::minutes(30)}}]),
+    )
+    .await;
+    assert_eq!(again["results"][0]["error"]["code"], "already_started", "{again}");
 }

@@ -1,19 +1,12 @@
 //! The roster parser against rosters as people really export them from Excel
-//! (`/work/shared/cases/roster/`), plus small inline cases.
+//! (`tests/fixtures/roster/`, copied from the team's shared real-world cases), plus small inline cases.
 
 use std::io::Write;
 
 use fenduo_hub::roster::{parse_roster, ParsedRoster, RosterColumn, RosterError, RosterRow, RowError};
 
 fn case(name: &str) -> Vec<u8> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/cases/roster/");
-    let path = format!("{dir}{name}");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read the shared roster case {path}: {e}. The roster cases live in the team's shared \
-             folder (shared/cases/roster/ beside the repository); is it there?"
-        )
-    })
+    fenduo_tests::roster_case(name)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -651,4 +644,24 @@ fn xlsx_reads_the_roster_sheet_beside_a_summary_and_refuses_two_rosters() {
             missing: vec![RosterColumn::GroupId, RosterColumn::GroupName, RosterColumn::Leader]
         }
     );
+}
+
+/// QA found that one stray cell at the sheet's far corner (a 1.7 KB file) made the reader ask
+/// for a 512 GiB grid and abort the hub; such a workbook is refused before it is read.
+#[test]
+fn a_stray_cell_at_the_far_corner_is_refused_not_read() {
+    let data = format!(
+        "{}<row r=\"2\">{}{}{}{}{}</row><row r=\"1048576\">{}</row>",
+        header_row(),
+        s("A2", "10001"),
+        s("B2", "A群"),
+        s("C2", "甲"),
+        n("D2", "50"),
+        s("E2", "经销商甲"),
+        s("XFD1048576", "x")
+    );
+    let err = parse_roster("corner.xlsx", &xlsx(&data, &[])).unwrap_err();
+    assert_eq!(err.code(), "roster_too_large");
+    assert!(err.to_string().contains("row 1048576"), "{err}");
+    assert!(err.message_zh().contains("多余单元格"), "{}", err.message_zh());
 }

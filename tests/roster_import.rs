@@ -7,8 +7,7 @@ use fenduo_proto::{ChangePage, LoginResponse, Record, Region, Role, User};
 use fenduo_tests::{TestHub, PASSWORD};
 
 fn case(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../shared/cases/roster/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("the shared roster case {path} is missing: {e}"))
+    fenduo_tests::roster_case(name)
 }
 
 async fn south(hub: &TestHub) {

@@ -167,3 +167,16 @@ async fn pipe(
         _ = cut.changed() => {}
     }
 }
+
+/// Clears the demo session's real start (it stays live), as if HQ had not marked it yet.
+pub async fn unmark_demo_start(hub: &Hub) {
+    let (mut session, stages) = seed::demo_session(chrono::Utc::now(), seed::DEMO_MINUTES_IN);
+    session.actual_start = None;
+    hub.upsert_session(&session, &stages).await.expect("session saved");
+}
+
+/// A real-world roster export from `tests/fixtures/roster/` (see its README for what each one is).
+pub fn roster_case(name: &str) -> Vec<u8> {
+    let path = format!("{}/fixtures/roster/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read the roster case {path}: {e}"))
+}

@@ -146,8 +146,15 @@ impl HubClient {
         }
         match serde_json::from_slice::<ApiError>(&bytes) {
             Ok(e) => Err(EngineError::Hub(e)),
-            // Not our hub's error shape: a proxy or a different server answered.
-            Err(_) => Err(EngineError::Protocol(format!("HTTP {status} from {}", self.base))),
+            // Not our hub's error shape: its body-size limit, a proxy or a different server answered.
+            Err(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let mut body: String = text.trim().chars().take(200).collect();
+                if body.is_empty() {
+                    body = status.canonical_reason().unwrap_or("no explanation").to_string();
+                }
+                Err(EngineError::HttpStatus { status: status.as_u16(), body })
+            }
         }
     }
 

@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::Message;
 use cache::{AssetCache, PrefetchReport};
 pub use error::{EngineError, EngineResult};
 use hub::{normalize_hub_url, HubClient};
-use outbox::{Outbox, OutboxEntry};
+use outbox::{Outbox, OutboxEntry, Owner};
 use store::LocalStore;
 
 /// With no live message for this long, the connection is taken as dead and re-opened.
@@ -39,6 +39,10 @@ const LIVE_SILENCE: Duration = Duration::from_secs(45);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// After this many failed attempts in a row the state shows offline rather than reconnecting.
 const OFFLINE_AFTER_FAILURES: u32 = 3;
+/// The longest note the hub accepts, in characters. Duplicates
+/// `fenduo_hub::mutations::MAX_NOTE_CHARS` (the engine does not depend on the hub crate); keep
+/// the two equal.
+pub const MAX_NOTE_CHARS: usize = 4000;
 
 /// The remembered login, kept in the local store.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -47,6 +51,13 @@ pub struct Login {
     pub token: String,
     pub user: User,
     pub region: Option<Region>,
+}
+
+impl Login {
+    /// Who the outbox entries queued under this login belong to.
+    pub fn owner(&self) -> Owner<'_> {
+        Owner { hub_url: &self.hub_url, user_id: &self.user.id }
+    }
 }
 
 struct Inner {
@@ -91,7 +102,10 @@ impl Engine {
         let login: Option<Login> = store.setting("login").await?;
         let outbox = Outbox::new(store.pool().clone());
         let cache = AssetCache::open(data_dir, &store);
-        let pending_actions = outbox.pending_count().await?;
+        let pending_actions = match &login {
+            Some(l) => outbox.pending_count(l.owner()).await?,
+            None => 0,
+        };
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -137,6 +151,8 @@ impl Engine {
         self.inner.store.set_setting("login", &login).await?;
         self.inner.store.set_setting("last_hub_url", &login.hub_url).await?;
         *self.inner.login.lock().expect("login lock") = Some(login.clone());
+        // The pending count is this user's: what another user queued here waits for them.
+        refresh_pending(&self.inner).await?;
         self.start();
         Ok(login)
     }
@@ -154,6 +170,9 @@ impl Engine {
         self.inner.store.remove_setting("login").await?;
         *self.inner.login.lock().expect("login lock") = None;
         self.set_connection(|c| c.state = ConnectionState::Offline);
+        // The queued entries stay, to be sent when their owner logs in again; nobody's are
+        // pending while logged out.
+        refresh_pending(&self.inner).await?;
         Ok(())
     }
 
@@ -175,9 +194,13 @@ impl Engine {
         }
     }
 
-    /// Queues a change the user made; it is sent as soon as the hub is reachable, once.
+    /// Queues a change the logged-in user made; it is sent as that user as soon as the hub is
+    /// reachable, once. What the hub would refuse for sure is refused here instead, before it is
+    /// queued ([`EngineError::Invalid`]).
     pub async fn submit(&self, op: MutationOp) -> EngineResult<OutboxEntry> {
-        let entry = self.inner.outbox.push(op).await?;
+        validate(&op)?;
+        let login = self.login_info().ok_or(EngineError::NotLoggedIn)?;
+        let entry = self.inner.outbox.push(login.owner(), op).await?;
         refresh_pending(&self.inner).await?;
         self.inner.wake.notify_one();
         Ok(entry)
@@ -303,6 +326,28 @@ impl Engine {
     }
 }
 
+/// Checks a change before it is queued, with the hub's own limits, so that the user hears about
+/// a mistake at once rather than as a refusal later.
+pub fn validate(op: &MutationOp) -> EngineResult<()> {
+    match op {
+        MutationOp::AddNote { text, .. } => {
+            let invalid = |message: String| EngineError::Invalid { field: "text".into(), message };
+            let text = text.trim();
+            if text.is_empty() {
+                return Err(invalid("the note is empty".into()));
+            }
+            let chars = text.chars().count();
+            if chars > MAX_NOTE_CHARS {
+                return Err(invalid(format!(
+                    "the note has {chars} characters; keep notes under {MAX_NOTE_CHARS} characters"
+                )));
+            }
+            Ok(())
+        }
+        MutationOp::StartSession { .. } => Ok(()),
+    }
+}
+
 /// The session the wall is about: the live one, else the next scheduled, else the latest.
 pub fn current_session(sessions: &[Session], now: DateTime<Utc>) -> Option<Session> {
     let live =
@@ -393,8 +438,13 @@ async fn full_resync(inner: &Inner, client: &HubClient) -> EngineResult<usize> {
     Ok(all.len())
 }
 
+/// Sets the pending count to the current login's waiting entries (0 when logged out).
 async fn refresh_pending(inner: &Inner) -> EngineResult<()> {
-    let n = inner.outbox.pending_count().await?;
+    let login = inner.login.lock().expect("login lock").clone();
+    let n = match &login {
+        Some(l) => inner.outbox.pending_count(l.owner()).await?,
+        None => 0,
+    };
     let mut changed = None;
     inner.connection.send_if_modified(|c| {
         let modified = c.pending_actions != n;
@@ -410,17 +460,20 @@ async fn refresh_pending(inner: &Inner) -> EngineResult<()> {
     Ok(())
 }
 
-/// Sends pending mutations in order, a batch at a time, until none are left.
+/// Sends the current login's pending mutations in order, a batch at a time, until none are left.
+/// Entries queued by another user are left for them.
 async fn flush_outbox(inner: &Inner) -> EngineResult<usize> {
-    let client = client_of(inner)?;
+    let login = inner.login.lock().expect("login lock").clone().ok_or(EngineError::NotLoggedIn)?;
+    let client = HubClient::new(normalize_hub_url(&login.hub_url)?, Some(login.token.clone()));
     let mut answered = 0;
     loop {
-        let batch = inner.outbox.pending(outbox::BATCH).await?;
+        let batch = inner.outbox.pending(login.owner(), outbox::BATCH).await?;
         if batch.is_empty() {
             return Ok(answered);
         }
         let ids: Vec<String> = batch.iter().map(|e| e.mutation.id.clone()).collect();
-        let request = MutationBatch { mutations: batch.into_iter().map(|e| e.mutation).collect() };
+        let mutations: Vec<_> = batch.into_iter().map(|e| e.mutation).collect();
+        let request = MutationBatch { mutations: mutations.clone() };
         match client.post_mutations(&request).await {
             Ok(results) => {
                 inner.outbox.complete(&results.results).await?;
@@ -432,12 +485,61 @@ async fn flush_outbox(inner: &Inner) -> EngineResult<usize> {
                     return Ok(answered);
                 }
             }
+            Err(e) if e.is_permanent_refusal() => {
+                // The hub refused the request as a whole (too large, malformed): one entry may be
+                // the cause. Send them one by one so that only what the hub refuses alone leaves
+                // the queue as refused, and the others go through.
+                tracing::warn!(error = %e, n = ids.len(), "the hub refused a batch; sending its entries one by one");
+                answered += send_one_by_one(inner, &client, mutations).await?;
+            }
             Err(e) => {
                 inner.outbox.attempt_failed(&ids, &e.to_string()).await?;
                 return Err(e);
             }
         }
     }
+}
+
+/// Sends `mutations` alone, in order. An entry the hub still refuses as a whole request (a 4xx
+/// other than 401, 408, 429) is marked refused with that reason; a transient failure stops here
+/// and keeps the rest pending. Returns how many left the queue.
+async fn send_one_by_one(
+    inner: &Inner,
+    client: &HubClient,
+    mutations: Vec<fenduo_proto::Mutation>,
+) -> EngineResult<usize> {
+    let mut answered = 0;
+    for (i, m) in mutations.iter().enumerate() {
+        let id = m.id.clone();
+        let request = MutationBatch { mutations: vec![m.clone()] };
+        match client.post_mutations(&request).await {
+            Ok(results) if !results.results.is_empty() => {
+                inner.outbox.complete(&results.results).await?;
+                answered += results.results.len();
+            }
+            Ok(_) => {
+                // No answer for it: leave it and the rest for a later flush.
+                let rest: Vec<String> = mutations[i..].iter().map(|m| m.id.clone()).collect();
+                inner.outbox.attempt_failed(&rest, "the hub did not answer for this change").await?;
+                refresh_pending(inner).await?;
+                return Err(EngineError::Protocol("the hub answered for no mutation".into()));
+            }
+            Err(e) if e.is_permanent_refusal() => {
+                tracing::warn!(error = %e, id, "the hub refused an outbox entry for good");
+                inner.outbox.refuse(&id, &e.to_api_error()).await?;
+                answered += 1;
+            }
+            Err(e) => {
+                let rest: Vec<String> = mutations[i..].iter().map(|m| m.id.clone()).collect();
+                inner.outbox.attempt_failed(&rest, &e.to_string()).await?;
+                refresh_pending(inner).await?;
+                return Err(e);
+            }
+        }
+    }
+    refresh_pending(inner).await?;
+    let _ = inner.events.send(WallEvent::Reload);
+    Ok(answered)
 }
 
 /// Waits for work (a new mutation, or every few seconds) and flushes the outbox; backs off
@@ -575,5 +677,32 @@ mod tests {
         }
         assert!(backoff(1) < Duration::from_millis(700));
         assert!(backoff(12) > Duration::from_secs(20));
+    }
+
+    fn note(text: String) -> MutationOp {
+        MutationOp::AddNote { session_id: "s1".into(), at: Utc::now(), group_id: None, text }
+    }
+
+    #[tokio::test]
+    async fn submit_refuses_an_empty_or_over_long_note_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).await.unwrap();
+        let too_long = "长".repeat(MAX_NOTE_CHARS + 1);
+        for text in ["".to_string(), " \n\t ".to_string(), too_long] {
+            let err = engine.submit(note(text.clone())).await.unwrap_err();
+            assert!(matches!(&err, EngineError::Invalid { field, .. } if field == "text"), "{err:?}");
+            let api = err.to_api_error();
+            assert_eq!(api.code, "invalid_input");
+            assert_eq!(api.field.as_deref(), Some("text"));
+            assert!(!err.is_transient());
+        }
+        assert!(engine.outbox(10).await.unwrap().is_empty(), "nothing was queued");
+
+        // At the limit (counted in characters, after trimming) the note is valid; with no login
+        // it cannot be queued.
+        let at_limit = format!("  {}  ", "长".repeat(MAX_NOTE_CHARS));
+        assert!(validate(&note(at_limit.clone())).is_ok());
+        assert!(matches!(engine.submit(note(at_limit)).await, Err(EngineError::NotLoggedIn)));
+        assert!(engine.outbox(10).await.unwrap().is_empty());
     }
 }

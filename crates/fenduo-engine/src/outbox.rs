@@ -1,9 +1,13 @@
 //! The outbox: every change a user makes becomes a mutation with a UUIDv7 made once, when the
 //! user acts, and stays in the local store until the hub has answered for it. Retries reuse the
 //! id, so the hub applies it at most once; the outbox survives restarts and is sent in order.
+//!
+//! Each entry belongs to the login that queued it ([`Owner`]: hub address and user id) and is
+//! only ever sent as that user: after a logout the entries wait until their owner logs in again
+//! on this command post.
 
 use chrono::{DateTime, Utc};
-use fenduo_proto::{Mutation, MutationOp, MutationOutcome, MutationResult};
+use fenduo_proto::{ApiError, Mutation, MutationOp, MutationOutcome, MutationResult};
 use serde::{Deserialize, Serialize};
 use sqlx::{Row, SqlitePool};
 
@@ -31,6 +35,13 @@ pub struct OutboxEntry {
     pub outcome: Option<MutationOutcome>,
 }
 
+/// The login an entry is sent as: the hub address as stored in the login and the user's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner<'a> {
+    pub hub_url: &'a str,
+    pub user_id: &'a str,
+}
+
 #[derive(Clone)]
 pub struct Outbox {
     pool: SqlitePool,
@@ -41,17 +52,21 @@ impl Outbox {
         Outbox { pool }
     }
 
-    /// Records a user's change; the id is made here, once.
-    pub async fn push(&self, op: MutationOp) -> EngineResult<OutboxEntry> {
+    /// Records a user's change, to be sent as `owner`; the id is made here, once.
+    pub async fn push(&self, owner: Owner<'_>, op: MutationOp) -> EngineResult<OutboxEntry> {
         let mutation = Mutation { id: uuid::Uuid::now_v7().to_string(), op };
         let now = Utc::now();
-        let seq = sqlx::query("INSERT INTO outbox (id, mutation, created_at) VALUES (?, ?, ?)")
-            .bind(&mutation.id)
-            .bind(serde_json::to_string(&mutation).expect("mutations serialise"))
-            .bind(now.to_rfc3339())
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
+        let seq = sqlx::query(
+            "INSERT INTO outbox (id, mutation, created_at, hub_url, user_id) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&mutation.id)
+        .bind(serde_json::to_string(&mutation).expect("mutations serialise"))
+        .bind(now.to_rfc3339())
+        .bind(owner.hub_url)
+        .bind(owner.user_id)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
         Ok(OutboxEntry {
             seq,
             mutation,
@@ -63,32 +78,42 @@ impl Outbox {
         })
     }
 
-    /// The oldest unsent mutations, in the order they were made.
-    pub async fn pending(&self, limit: i64) -> EngineResult<Vec<OutboxEntry>> {
-        self.query("WHERE state = 'pending' ORDER BY seq LIMIT ?", Some(limit)).await
+    /// `owner`'s oldest unsent mutations, in the order they were made. Other users' entries are
+    /// not sent with this login.
+    pub async fn pending(&self, owner: Owner<'_>, limit: i64) -> EngineResult<Vec<OutboxEntry>> {
+        let q = sqlx::query(
+            "SELECT seq, mutation, created_at, state, attempts, last_error, outcome FROM outbox \
+             WHERE state = 'pending' AND hub_url = ? AND user_id = ? ORDER BY seq LIMIT ?",
+        )
+        .bind(owner.hub_url)
+        .bind(owner.user_id)
+        .bind(limit);
+        Self::entries(q.fetch_all(&self.pool).await?)
     }
 
-    pub async fn pending_count(&self) -> EngineResult<u32> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await?;
+    /// How many of `owner`'s mutations wait to be sent.
+    pub async fn pending_count(&self, owner: Owner<'_>) -> EngineResult<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND hub_url = ? AND user_id = ?",
+        )
+        .bind(owner.hub_url)
+        .bind(owner.user_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n as u32)
     }
 
     /// Everything, newest first (for the UI's "waiting to send" list and history).
     pub async fn recent(&self, limit: i64) -> EngineResult<Vec<OutboxEntry>> {
-        self.query("ORDER BY seq DESC LIMIT ?", Some(limit)).await
+        let q = sqlx::query(
+            "SELECT seq, mutation, created_at, state, attempts, last_error, outcome FROM outbox \
+             ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(limit);
+        Self::entries(q.fetch_all(&self.pool).await?)
     }
 
-    async fn query(&self, tail: &str, limit: Option<i64>) -> EngineResult<Vec<OutboxEntry>> {
-        let sql = format!(
-            "SELECT seq, mutation, created_at, state, attempts, last_error, outcome FROM outbox {tail}"
-        );
-        let mut q = sqlx::query(&sql);
-        if let Some(l) = limit {
-            q = q.bind(l);
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+    fn entries(rows: Vec<sqlx::sqlite::SqliteRow>) -> EngineResult<Vec<OutboxEntry>> {
         Ok(rows
             .iter()
             .filter_map(|r| {
@@ -108,6 +133,23 @@ impl Outbox {
                 })
             })
             .collect())
+    }
+
+    /// The hub refused `id` for good without answering for it in a result (a whole-request 4xx such
+    /// as 413 when the entry was sent alone): it leaves the queue as refused, with that reason.
+    pub async fn refuse(&self, id: &str, error: &ApiError) -> EngineResult<()> {
+        let outcome = MutationOutcome::Refused { error: error.clone() };
+        sqlx::query(
+            "UPDATE outbox SET state = 'refused', outcome = ?, last_error = ?, done_at = ?, \
+             attempts = attempts + 1 WHERE id = ? AND state = 'pending'",
+        )
+        .bind(serde_json::to_string(&outcome).expect("outcomes serialise"))
+        .bind(&error.message)
+        .bind(Utc::now().to_rfc3339())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Notes a failed attempt (the network, the hub); the entries stay pending.

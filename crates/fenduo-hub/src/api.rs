@@ -22,6 +22,9 @@ use crate::AppState;
 
 /// Samples further than this from the hub's clock are refused.
 pub const MAX_SAMPLE_SKEW: Duration = Duration::minutes(15);
+/// Samples from the future are refused beyond this: one from a fast clock would otherwise hold
+/// the group's status until its time came, hiding every correct sample sent meanwhile.
+pub const MAX_SAMPLE_AHEAD: Duration = Duration::minutes(2);
 /// Most samples in one ingest batch.
 pub const MAX_BATCH: usize = 50_000;
 /// Upper bounds that no real group reaches; larger values are data errors.
@@ -59,14 +62,20 @@ pub fn routes() -> Router<AppState> {
 async fn login(State(state): State<AppState>, body: Bytes) -> HubResult<Json<LoginResponse>> {
     let req: LoginRequest = parse_json(&body)?;
     let creds = state.store.credentials(req.username.trim()).await?;
-    // Verify against a dummy hash when the user is unknown so timing does not reveal usernames.
-    let (ok, creds) = match creds {
-        Some(c) => (auth::verify_password(&req.password, &c.password_hash), Some(c)),
-        None => {
-            auth::verify_password(&req.password, &state.dummy_hash);
-            (false, None)
+    // Verify against a dummy hash when the user is unknown or has no password yet, so timing
+    // does not reveal which usernames exist. Argon2 is deliberately slow: it runs on the
+    // blocking pool so a burst of logins cannot stall the async workers.
+    let stored = creds.as_ref().map(|c| c.password_hash.clone());
+    let (password, dummy) = (req.password.clone(), state.dummy_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) if hash.starts_with("$argon2") => auth::verify_password(&password, &hash),
+        _ => {
+            auth::verify_password(&password, &dummy);
+            false
         }
-    };
+    })
+    .await
+    .map_err(|e| HubError::Internal(format!("password check failed: {e}")))?;
     let creds = match (ok, creds) {
         (true, Some(c)) => c,
         _ => return Err(HubError::BadCredentials),
@@ -228,7 +237,12 @@ async fn ingest(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-ndjson"));
-    let samples = if ndjson { parse_ndjson(&body)? } else { parse_json::<MetricBatch>(&body)?.samples };
+    // For NDJSON, each sample's line in the body (blank lines are skipped but still counted).
+    let (samples, lines): (Vec<MetricSample>, Vec<usize>) = if ndjson {
+        parse_ndjson(&body)?.into_iter().map(|(line, s)| (s, line)).unzip()
+    } else {
+        (parse_json::<MetricBatch>(&body)?.samples, Vec::new())
+    };
     if samples.len() > MAX_BATCH {
         return Err(HubError::invalid(
             "batch_too_large",
@@ -244,7 +258,7 @@ async fn ingest(
     let now = Utc::now();
     let scope = caller.scope()?;
     // Name a sample the way the sender wrote it: an NDJSON line or a JSON array index.
-    let label = |i: usize| if ndjson { format!("line {}", i + 1) } else { format!("samples[{i}]") };
+    let label = |i: usize| if ndjson { format!("line {}", lines[i]) } else { format!("samples[{i}]") };
     let checked = {
         // Validated under the directory's read lock, without copying it; no await in here.
         let directory = state.groups.read().expect("group directory lock");
@@ -324,7 +338,20 @@ pub fn validate_sample(
     let orders = count("orders", s.orders, MAX_ORDERS)?;
     let gmv = count("gmv_fen", s.gmv_fen, MAX_GMV_FEN)?;
     let skew = s.at - now;
-    if skew > MAX_SAMPLE_SKEW || -skew > MAX_SAMPLE_SKEW {
+    if skew > MAX_SAMPLE_AHEAD {
+        return Err(HubError::invalid(
+            "invalid_sample",
+            field("at"),
+            format!(
+                "{} is {} s ahead of the hub's clock ({}); samples may be at most {} minutes ahead — check the sender's clock",
+                s.at.to_rfc3339(),
+                skew.num_seconds(),
+                now.to_rfc3339(),
+                MAX_SAMPLE_AHEAD.num_minutes()
+            ),
+        ));
+    }
+    if -skew > MAX_SAMPLE_SKEW {
         return Err(HubError::invalid(
             "invalid_sample",
             field("at"),
@@ -359,14 +386,15 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> HubResult<T> {
     })
 }
 
-fn parse_ndjson(body: &[u8]) -> HubResult<Vec<MetricSample>> {
+/// Each sample with its 1-based line number.
+fn parse_ndjson(body: &[u8]) -> HubResult<Vec<(usize, MetricSample)>> {
     let text = std::str::from_utf8(body)
         .map_err(|e| HubError::invalid("invalid_body", "body", format!("not UTF-8: {e}")))?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, line)| {
-            parse_json::<MetricSample>(line.as_bytes()).map_err(|e| match e {
+            parse_json::<MetricSample>(line.as_bytes()).map(|s| (n + 1, s)).map_err(|e| match e {
                 HubError::Invalid { code, message, field } => HubError::Invalid {
                     code,
                     message: format!("line {}: {message}", n + 1),
@@ -405,7 +433,11 @@ async fn live_socket(
     ws: WebSocketUpgrade,
 ) -> HubResult<Response> {
     let scope = caller.scope()?;
-    Ok(ws.on_upgrade(move |socket| live::serve_connection(socket, state, scope)))
+    // Clients send nothing but pings and closes: refuse big frames instead of buffering them.
+    Ok(ws
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
+        .on_upgrade(move |socket| live::serve_connection(socket, state, scope)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

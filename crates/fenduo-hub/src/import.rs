@@ -94,7 +94,12 @@ pub async fn import_roster(
     bytes: &[u8],
     options: &ImportOptions,
 ) -> HubResult<ImportReport> {
-    let parsed = parse_roster(file_name, bytes).map_err(|e| HubError::Invalid {
+    // Parsing a large workbook takes seconds of CPU: keep it off the async workers.
+    let (name, owned) = (file_name.to_string(), bytes.to_vec());
+    let parsed = tokio::task::spawn_blocking(move || parse_roster(&name, &owned))
+        .await
+        .map_err(|e| HubError::Internal(format!("roster parsing failed: {e}")))?;
+    let parsed = parsed.map_err(|e| HubError::Invalid {
         code: "invalid_roster",
         message: format!("{file_name}: {e} / {}", e.message_zh()),
         field: Some("file".into()),

@@ -47,7 +47,13 @@ impl Live {
     pub fn publish(&self, statuses: impl IntoIterator<Item = ScopedStatus>) {
         let mut pending = self.pending.lock().expect("live pending lock");
         for s in statuses {
-            pending.insert(s.0.group_id.clone(), s);
+            // An older sample (out of order, or a late batch) never replaces a newer one.
+            match pending.get(&s.0.group_id) {
+                Some(have) if have.0.at > s.0.at => {}
+                _ => {
+                    pending.insert(s.0.group_id.clone(), s);
+                }
+            }
         }
     }
 

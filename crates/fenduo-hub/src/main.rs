@@ -185,6 +185,15 @@ async fn run() -> anyhow::Result<()> {
                 );
             }
             println!("{}", report.summary());
+            if report.refused_rows() > 0 {
+                // Scripts must see that rows were left out, even though the others were imported.
+                anyhow::bail!(
+                    "{} row(s) refused, see above{} / {} 行被拒绝，见上方",
+                    report.refused_rows(),
+                    if report.dry_run { "" } else { "; the other rows were imported" },
+                    report.refused_rows()
+                );
+            }
         }
         Command::PublishPlaybook { session, dir } => publish_playbook(&hub, &session, &dir).await?,
     }

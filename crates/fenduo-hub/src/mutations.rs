@@ -85,7 +85,12 @@ async fn apply_batch(
 /// Mutation ids are UUIDv7: time-ordered, made by the client, unique without coordination.
 fn check_id(id: &str) -> Result<(), String> {
     match uuid::Uuid::parse_str(id) {
-        Ok(u) if u.get_version_num() == 7 => Ok(()),
+        // One spelling per id (lowercase, hyphenated), so the same UUID written another way
+        // cannot be applied twice.
+        Ok(u) if u.get_version_num() == 7 && u.hyphenated().to_string() == id => Ok(()),
+        Ok(u) if u.get_version_num() == 7 => {
+            Err(format!("{id} is not in the canonical form; send it as {}", u.hyphenated()))
+        }
         Ok(u) => Err(format!("{id} is a version {} UUID; mutation ids must be UUIDv7", u.get_version_num())),
         Err(_) => Err(format!("{id:?} is not a UUID; mutation ids must be UUIDv7")),
     }
@@ -179,7 +184,20 @@ pub fn decide(
         }
         MutationOp::StartSession { session_id, started_at } => {
             caller.require(&[Role::Coordinator, Role::Admin])?;
-            check_start(session(session_id)?.planned_start, *started_at, now)?;
+            let current = session(session_id)?;
+            if let Some(already) = current.actual_start {
+                // A second "live started" (a late retry from another command post's outbox, a
+                // double click) must not move every stage time.
+                // Stored to the millisecond: compare at that precision.
+                if already.timestamp_millis() != started_at.timestamp_millis() {
+                    return Err(HubError::invalid(
+                        "already_started",
+                        "started_at",
+                        format!("the session was already marked started at {already}; its start is kept"),
+                    ));
+                }
+            }
+            check_start(current.planned_start, *started_at, now)?;
             Ok(MutationEffect::StartSession { session_id: session_id.clone(), started_at: *started_at })
         }
     }

@@ -329,6 +329,9 @@ pub enum RosterError {
     DuplicateColumn { column: RosterColumn, first: String, second: String },
     #[error("the workbook has a roster on several sheets ({}); keep one roster per file", sheets.join(", "))]
     SeveralSheets { sheets: Vec<String> },
+    /// Far larger than any roster (a zip bomb, or stray cells at the sheet's far corner).
+    #[error("{reason}")]
+    TooLarge { reason: String, reason_zh: String },
 }
 
 impl RosterError {
@@ -343,6 +346,7 @@ impl RosterError {
             RosterError::MissingColumns { .. } => "roster_missing_columns",
             RosterError::DuplicateColumn { .. } => "roster_duplicate_column",
             RosterError::SeveralSheets { .. } => "roster_several_sheets",
+            RosterError::TooLarge { .. } => "roster_too_large",
         }
     }
 
@@ -366,6 +370,7 @@ impl RosterError {
             RosterError::SeveralSheets { sheets } => {
                 format!("工作簿中有多个工作表都是群名单（{}），请每个文件只放一份名单", sheets.join("、"))
             }
+            RosterError::TooLarge { reason_zh, .. } => reason_zh.clone(),
         }
     }
 }
@@ -571,6 +576,7 @@ fn parse_xlsx(bytes: &[u8]) -> Result<ParsedRoster, RosterError> {
         },
         e => RosterError::BadWorkbook(e.to_string()),
     };
+    check_workbook_size(bytes)?;
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(not_a_workbook)?;
     // Sheets whose header row has every required column; a summary sheet (经销商 | 群人数) may name
     // some known columns too, so it neither counts as a roster nor makes the workbook ambiguous.
@@ -601,6 +607,78 @@ fn parse_xlsx(bytes: &[u8]) -> Result<ParsedRoster, RosterError> {
         (None, Some((_, e))) => Err(e),
         (None, None) => Err(RosterError::NoHeader),
     }
+}
+
+/// Largest part of a workbook, unpacked: a roster of 200,000 rows stays far below it.
+const MAX_XLSX_PART_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest sheet read: rows and columns. The reader makes a dense grid of the used area, so a
+/// stray cell at XFD1048576 would otherwise ask for hundreds of gigabytes.
+const MAX_SHEET_ROWS: u64 = 200_000;
+const MAX_SHEET_COLS: u64 = 200;
+
+/// Refuses, before anything is unpacked in full, a workbook that is a zip bomb or whose sheets
+/// use cells far outside any roster.
+fn check_workbook_size(bytes: &[u8]) -> Result<(), RosterError> {
+    let too_big = |what: String, zh: String| RosterError::TooLarge { reason: what, reason_zh: zh };
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(()); // not a zip: the workbook reader says what it is
+    };
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let Ok(mut entry) = archive.by_index(i) else { continue };
+        total = total.saturating_add(entry.size());
+        if entry.size() > MAX_XLSX_PART_BYTES || total > 2 * MAX_XLSX_PART_BYTES {
+            return Err(too_big(
+                format!("the workbook unpacks to more than {} MiB; a roster is far smaller — save only the roster sheet and try again", MAX_XLSX_PART_BYTES >> 20),
+                format!("工作簿解压后超过 {} MiB，名单不会这么大。请只保留名单工作表后重新保存再导入", MAX_XLSX_PART_BYTES >> 20),
+            ));
+        }
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        let mut xml = Vec::with_capacity(entry.size() as usize);
+        // The declared size was checked; read at most that much more, in case it lied.
+        let _ = std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut entry, MAX_XLSX_PART_BYTES + 1),
+            &mut xml,
+        );
+        let (rows, cols) = used_extent(&xml);
+        if rows > MAX_SHEET_ROWS || cols > MAX_SHEET_COLS {
+            return Err(too_big(
+                format!(
+                    "a sheet has cells as far as row {rows}, column {cols}; a roster has at most {MAX_SHEET_ROWS} rows and {MAX_SHEET_COLS} columns — delete the stray cells far below or to the right of the table and save again"
+                ),
+                format!(
+                    "有工作表用到了第 {rows} 行、第 {cols} 列；名单最多 {MAX_SHEET_ROWS} 行、{MAX_SHEET_COLS} 列。请删掉表格下方或右侧远处的多余单元格后重新保存"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The largest row and column (1-based) named by a cell reference `<c r="XFD1048576"` in a sheet.
+fn used_extent(xml: &[u8]) -> (u64, u64) {
+    let (mut rows, mut cols) = (0u64, 0u64);
+    let mut i = 0;
+    while let Some(pos) = xml[i..].windows(6).position(|w| w == b"<c r=\"") {
+        let mut j = i + pos + 6;
+        let mut col = 0u64;
+        while j < xml.len() && xml[j].is_ascii_uppercase() {
+            col = col.saturating_mul(26).saturating_add(u64::from(xml[j] - b'A' + 1));
+            j += 1;
+        }
+        let mut row = 0u64;
+        while j < xml.len() && xml[j].is_ascii_digit() {
+            row = row.saturating_mul(10).saturating_add(u64::from(xml[j] - b'0'));
+            j += 1;
+        }
+        rows = rows.max(row);
+        cols = cols.max(col);
+        i = j;
+    }
+    (rows, cols)
 }
 
 /// The sheet's rows from the first (row numbers are Excel's), with merged regions carried down.

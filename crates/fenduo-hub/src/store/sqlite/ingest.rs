@@ -34,7 +34,8 @@ pub(super) async fn ingest(pool: &SqlitePool, statuses: &[(GroupStatus, bool)]) 
     let history: Vec<&GroupStatus> = statuses.iter().filter(|(_, h)| *h).map(|(s, _)| s).collect();
     for chunk in history.chunks(INGEST_CHUNK) {
         let sql = format!(
-            "INSERT INTO metric_samples (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) VALUES {}",
+            "INSERT INTO metric_samples (session_id, group_id, at, watching, messages_per_min, orders, gmv_fen) VALUES {} \
+             ON CONFLICT(session_id, group_id, at) DO NOTHING",
             placeholders(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);

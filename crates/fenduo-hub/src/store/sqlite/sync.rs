@@ -74,6 +74,13 @@ pub(super) async fn changes(
     // Read the high-water mark first and page only up to it: a change committed while this
     // page is read gets a higher seq and is fetched next time, never skipped.
     let high = max_seq(pool).await?;
+    if after > high {
+        // A cursor the hub never issued: its database was restored from an older backup or
+        // replaced. The client's copy may hold records the hub no longer has.
+        return Err(HubError::Gone(format!(
+            "cursor {after} is ahead of this hub's history ({high}); it was restored or replaced — sync again from 0"
+        )));
+    }
     let (filter, a, b) = scope_filter_nullable(scope);
     let sql = format!(
         "SELECT seq, kind, entity_id, record FROM change_log WHERE seq > ? AND seq <= ? {filter} ORDER BY seq LIMIT ?"
