@@ -306,3 +306,15 @@ async fn assets_need_a_login_and_uploads_need_an_admin() {
     let resp = upload(&hub, &coord, b"x", "image/png", "x.png").await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_empty_upload_is_refused() {
+    let hub = TestHub::seeded().await;
+    let admin = token(&hub, "admin").await;
+    let before = stored_files(&hub).len();
+    let resp = upload(&hub, &admin, &[], "video/mp4", "empty.mp4").await;
+    assert_eq!(resp.status(), 422);
+    let err: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(err["code"], "empty_asset");
+    assert_eq!(stored_files(&hub).len(), before, "nothing stored");
+}

@@ -256,7 +256,7 @@ struct UploadQuery {
         (status = 401, description = "`unauthorized`: no bearer token, or it is unknown, expired or revoked", body = fenduo_proto::ApiError),
         (status = 403, description = "`forbidden`: not an admin", body = fenduo_proto::ApiError),
         (status = 413, description = "`too_large`: over the hub's asset limit (by `Content-Length` or while streaming)", body = fenduo_proto::ApiError),
-        (status = 422, description = "`invalid_header` (`Content-Type`, `X-Content-Sha256`), `invalid_query` (`name`), `sha256_mismatch`, or `invalid_body` (the upload broke off)", body = fenduo_proto::ApiError),
+        (status = 422, description = "`empty_asset` (no bytes), `invalid_header` (`Content-Type`, `X-Content-Sha256`), `invalid_query` (`name`), `sha256_mismatch`, or `invalid_body` (the upload broke off)", body = fenduo_proto::ApiError),
     )
 )]
 async fn upload(
@@ -300,8 +300,16 @@ async fn upload(
         Some(n) if !n.is_empty() => Some(n),
         _ => None,
     };
+    if declared == Some(0) {
+        return Err(HubError::invalid("empty_asset", "body", "the upload is empty; send the file's bytes"));
+    }
     let (sha256, size) =
         state.assets.write_stream(body.into_data_stream(), limit, expected.as_deref()).await?;
+    if size == 0 {
+        // A chunked upload with no bytes: nothing worth storing.
+        let _ = tokio::fs::remove_file(state.assets.path_of(&sha256)).await;
+        return Err(HubError::invalid("empty_asset", "body", "the upload is empty; send the file's bytes"));
+    }
     let name = name.unwrap_or_else(|| default_name(&sha256, &mime));
     let (asset, created) = state.store.insert_asset(&Asset { sha256, size, mime, name }).await?;
     if created {

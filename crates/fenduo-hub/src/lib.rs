@@ -223,6 +223,19 @@ impl Hub {
         self.state.store.insert_user(user, &auth::hash_password(password)?).await
     }
 
+    /// Sets a user's password (e.g. a distributor account created by roster import) and ends
+    /// the user's logins.
+    pub async fn set_password(&self, username: &str, password: &str) -> HubResult<()> {
+        if password.chars().count() < 8 {
+            return Err(HubError::invalid("weak_password", "password", "use at least 8 characters"));
+        }
+        if self.state.store.set_password(username, &auth::hash_password(password)?).await? {
+            Ok(())
+        } else {
+            Err(HubError::NotFound(format!("user {username:?}")))
+        }
+    }
+
     pub async fn upsert_groups(&self, groups: &[Group]) -> HubResult<()> {
         self.state.store.upsert_groups(groups).await?;
         self.state.remember_groups(groups);

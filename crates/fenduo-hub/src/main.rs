@@ -73,6 +73,30 @@ enum Command {
         dry_run: bool,
         file: PathBuf,
     },
+    /// Set a user's password, read from the first line of standard input (e.g. for distributor
+    /// accounts created by `import-roster --create-distributors`). Ends the user's logins.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Schedule a session (a Saturday stream) with the standard stages: warm-up, opening, three
+    /// product segments, benefit reveal, closing, replay push.
+    CreateSession {
+        /// A stable id, e.g. session-30.
+        #[arg(long)]
+        id: String,
+        /// e.g. 第30场 周六直播
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "官方直播间")]
+        host: String,
+        /// When the stream starts: `2026-12-05 19:30` in Asia/Shanghai, or RFC 3339.
+        #[arg(long)]
+        start: String,
+        /// The three product segments' names, comma-separated.
+        #[arg(long, default_value = "")]
+        products: String,
+    },
     /// Check a playbook folder (see docs/playbook-format.md) and publish it as the session's next
     /// version. Problems are printed one per line as `file:line: message`; nothing is stored then.
     PublishPlaybook {
@@ -82,6 +106,38 @@ enum Command {
         /// The folder holding playbook.toml.
         dir: PathBuf,
     },
+}
+
+/// China Standard Time; China has no daylight saving, so a fixed offset is exact.
+fn shanghai() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// `2026-12-05 19:30` (Asia/Shanghai, how HQ writes it) or RFC 3339 with an offset.
+fn parse_start(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let local = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M").with_context(|| {
+        format!("--start {s:?}: write it as 2026-12-05 19:30 (Asia/Shanghai) or 2026-12-05T11:30:00Z")
+    })?;
+    Ok(shanghai()
+        .from_local_datetime(&local)
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&chrono::Utc))
+}
+
+/// The first line of standard input, so passwords stay out of the shell history.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("could not read the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input; pipe it in: echo 'the-password' | fenduo-hub …");
+    }
+    Ok(password)
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -147,12 +203,8 @@ async fn run() -> anyhow::Result<()> {
                     );
                 }
             }
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("could not read the password from stdin")?;
-            let password = password.trim_end_matches(['\r', '\n']);
+            let password = read_password()?;
+            let password = password.as_str();
             let user = User {
                 id: format!("user-{username}"),
                 username: username.clone(),
@@ -162,6 +214,42 @@ async fn run() -> anyhow::Result<()> {
             };
             hub.create_user(&user, password).await?;
             println!("user {username} ({}) created", role.as_str());
+        }
+        Command::SetPassword { username } => {
+            let password = read_password()?;
+            hub.set_password(&username, &password).await?;
+            println!("password of {username} set; its earlier logins are ended");
+        }
+        Command::CreateSession { id, title, host, start, products } => {
+            let start = parse_start(&start)?;
+            let products: Vec<&str> = if products.trim().is_empty() {
+                vec![""; 3]
+            } else {
+                products.split(',').map(str::trim).collect()
+            };
+            let [a, b, c] = products.as_slice() else {
+                anyhow::bail!(
+                    "--products wants three names separated by commas, e.g. 营养早餐,护肤礼盒,家居清洁"
+                );
+            };
+            let session = fenduo_proto::Session {
+                id: id.clone(),
+                title,
+                host,
+                planned_start: start,
+                actual_start: None,
+                planned_end: start + chrono::Duration::minutes(120),
+                status: fenduo_proto::SessionStatus::Scheduled,
+                target_orders: None,
+                target_gmv_fen: None,
+            };
+            let stages = seed::standard_stages(&id, [a, b, c]);
+            hub.upsert_session(&session, &stages).await?;
+            println!(
+                "session {id} saved: starts {} (Asia/Shanghai), {} stages",
+                start.with_timezone(&shanghai()).format("%Y-%m-%d %H:%M"),
+                stages.len()
+            );
         }
         Command::ImportRoster { region, create_distributors, dry_run, file } => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

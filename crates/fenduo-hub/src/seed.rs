@@ -135,30 +135,43 @@ pub fn demo_session(now: DateTime<Utc>, minutes_in: i64) -> (Session, Vec<Stage>
         target_orders: Some(24_000),
         target_gmv_fen: Some(2_400_000_000),
     };
-    let plan: [(StageKind, &str, i64, u32); 8] = [
-        (StageKind::WarmUp, "预热", -30, 30),
-        (StageKind::Opening, "开场", 0, 10),
-        (StageKind::Product, "产品一：营养早餐组合", 10, 25),
-        (StageKind::Product, "产品二：护肤焕新礼盒", 35, 25),
-        (StageKind::BenefitReveal, "福利揭晓", 60, 20),
-        (StageKind::Product, "产品三：家居清洁套装", 80, 20),
-        (StageKind::Closing, "收尾", 100, 20),
-        (StageKind::ReplayPush, "回放推送", 120, 60),
+    let stages = standard_stages(&session.id, ["营养早餐组合", "护肤焕新礼盒", "家居清洁套装"]);
+    (session, stages)
+}
+
+fn product(segment: &str, name: &str) -> String {
+    if name.trim().is_empty() {
+        segment.to_string()
+    } else {
+        format!("{segment}：{}", name.trim())
+    }
+}
+
+/// The usual two-hour Saturday: warm-up half an hour before, opening, three product segments
+/// around the benefit reveal, closing, then an hour of replay push. Offsets are from the start.
+pub fn standard_stages(session_id: &str, products: [&str; 3]) -> Vec<Stage> {
+    let plan: [(StageKind, String, i64, u32); 8] = [
+        (StageKind::WarmUp, "预热".into(), -30, 30),
+        (StageKind::Opening, "开场".into(), 0, 10),
+        (StageKind::Product, product("产品一", products[0]), 10, 25),
+        (StageKind::Product, product("产品二", products[1]), 35, 25),
+        (StageKind::BenefitReveal, "福利揭晓".into(), 60, 20),
+        (StageKind::Product, product("产品三", products[2]), 80, 20),
+        (StageKind::Closing, "收尾".into(), 100, 20),
+        (StageKind::ReplayPush, "回放推送".into(), 120, 60),
     ];
-    let stages = plan
-        .iter()
+    plan.into_iter()
         .enumerate()
         .map(|(i, (kind, title, offset_min, dur_min))| Stage {
-            id: format!("{DEMO_SESSION_ID}-stage-{}", i + 1),
-            session_id: session.id.clone(),
+            id: format!("{session_id}-stage-{}", i + 1),
+            session_id: session_id.to_string(),
             seq: i as u32,
-            kind: *kind,
-            title: (*title).into(),
+            kind,
+            title,
             offset_secs: offset_min * 60,
             duration_secs: dur_min * 60,
         })
-        .collect();
-    (session, stages)
+        .collect()
 }
 
 /// Seeds the demo region into an empty hub; every demo account gets `password`.

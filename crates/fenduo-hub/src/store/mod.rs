@@ -48,6 +48,9 @@ pub trait HubStore: Send + Sync {
     /// the account's name and role through the change log, never its secrets.
     async fn insert_user(&self, user: &User, password_hash: &str) -> HubResult<()>;
 
+    /// Replaces a user's password hash and revokes the user's tokens; false if no such user.
+    async fn set_password(&self, username: &str, password_hash: &str) -> HubResult<bool>;
+
     /// A user with its password hash, for login only.
     async fn credentials(&self, username: &str) -> HubResult<Option<Credentials>>;
 

@@ -58,6 +58,28 @@ pub(super) async fn insert_user(pool: &SqlitePool, user: &User, password_hash: &
     Ok(())
 }
 
+pub(super) async fn set_password(pool: &SqlitePool, username: &str, password_hash: &str) -> HubResult<bool> {
+    let mut tx = pool.begin().await?;
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(id) = id else { return Ok(false) };
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    // A new password ends every session of the old one.
+    sqlx::query("UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")
+        .bind(ts(Utc::now()))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 pub(super) async fn credentials(pool: &SqlitePool, username: &str) -> HubResult<Option<Credentials>> {
     let row = sqlx::query(
         "SELECT id, username, display_name, role, region_id, password_hash FROM users WHERE username = ?",

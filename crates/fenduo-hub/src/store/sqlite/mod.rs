@@ -78,6 +78,10 @@ impl HubStore for SqliteStore {
         accounts::insert_user(&self.pool, user, password_hash).await
     }
 
+    async fn set_password(&self, username: &str, password_hash: &str) -> HubResult<bool> {
+        accounts::set_password(&self.pool, username, password_hash).await
+    }
+
     async fn credentials(&self, username: &str) -> HubResult<Option<Credentials>> {
         accounts::credentials(&self.pool, username).await
     }
