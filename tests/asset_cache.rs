@@ -17,8 +17,8 @@ use fenduo_engine::hub::HubClient;
 use fenduo_engine::store::LocalStore;
 use fenduo_engine::EngineError;
 use fenduo_hub::{playbook, seed};
-use fenduo_proto::{Asset, LoginResponse, Playbook, Record, SessionStatus};
-use fenduo_tests::{TestHub, PASSWORD};
+use fenduo_proto::{Asset, Playbook, Record, SessionStatus};
+use fenduo_tests::TestHub;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -165,16 +165,7 @@ struct Setup {
 }
 
 async fn login(hub: &TestHub) -> String {
-    reqwest::Client::new()
-        .post(format!("{}/api/v1/login", hub.url()))
-        .json(&serde_json::json!({"username": seed::DEMO_COORDINATOR, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json::<LoginResponse>()
-        .await
-        .unwrap()
-        .token
+    fenduo_tests::login_token(&hub.url(), seed::DEMO_COORDINATOR).await
 }
 
 /// Pulls every change into the local store, directly from the hub (not through the proxy).

@@ -4,7 +4,7 @@
 use fenduo_hub::seed;
 use fenduo_hub::HubConfig;
 use fenduo_proto::{ApiError, Asset};
-use fenduo_tests::{TestHub, PASSWORD};
+use fenduo_tests::TestHub;
 use reqwest::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE,
 };
@@ -12,15 +12,7 @@ use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
 async fn token(hub: &TestHub, username: &str) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/v1/login", hub.url()))
-        .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body: serde_json::Value = resp.json().await.unwrap();
-    body["token"].as_str().unwrap().to_string()
+    fenduo_tests::login_token(&hub.url(), username).await
 }
 
 /// Bytes that do not repeat at any short period, so a misplaced range cannot look right.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use fenduo_engine::outbox::EntryState;
 use fenduo_engine::Engine;
 use fenduo_hub::seed;
-use fenduo_proto::{ChangePage, LoginResponse, MutationOp, Record};
+use fenduo_proto::{ChangePage, MutationOp, Record};
 use fenduo_tests::fault::RestartableHub;
 use fenduo_tests::{scalar, FaultProxy, ProxyMode, PASSWORD};
 use rand::rngs::StdRng;
@@ -60,16 +60,7 @@ async fn apply_fault(rng: &mut StdRng, proxy: &FaultProxy, hub: &mut Restartable
 }
 
 async fn login(url: &str, user: &str) -> String {
-    reqwest::Client::new()
-        .post(format!("{url}/api/v1/login"))
-        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("hub reachable directly")
-        .json::<LoginResponse>()
-        .await
-        .expect("login")
-        .token
+    fenduo_tests::login_token(url, user).await
 }
 
 /// Everything the hub serves this user, keyed by (kind, id).

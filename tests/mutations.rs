@@ -2,21 +2,12 @@
 //! outcome, and refusals are answers too.
 
 use fenduo_hub::seed;
-use fenduo_proto::{LoginResponse, MutationOutcome, MutationResults, Record};
-use fenduo_tests::{scalar, TestHub, PASSWORD};
+use fenduo_proto::{MutationOutcome, MutationResults, Record};
+use fenduo_tests::{scalar, TestHub};
 use serde_json::{json, Value};
 
 async fn token(hub: &TestHub, user: &str) -> String {
-    reqwest::Client::new()
-        .post(format!("{}/api/v1/login", hub.url()))
-        .json(&json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json::<LoginResponse>()
-        .await
-        .unwrap()
-        .token
+    fenduo_tests::login_token(&hub.url(), user).await
 }
 
 async fn send(hub: &TestHub, token: &str, mutations: Value) -> (u16, Value) {

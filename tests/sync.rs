@@ -5,20 +5,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use fenduo_engine::Engine;
 use fenduo_hub::seed;
-use fenduo_proto::{ChangePage, LoginResponse, Record};
+use fenduo_proto::{ChangePage, Record};
 use fenduo_tests::{TestHub, PASSWORD};
 
 async fn token(hub: &TestHub, user: &str) -> String {
-    reqwest::Client::new()
-        .post(format!("{}/api/v1/login", hub.url()))
-        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json::<LoginResponse>()
-        .await
-        .unwrap()
-        .token
+    fenduo_tests::login_token(&hub.url(), user).await
 }
 
 async fn page(hub: &TestHub, token: &str, after: i64, limit: u32) -> reqwest::Response {

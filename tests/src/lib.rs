@@ -180,3 +180,16 @@ pub fn roster_case(name: &str) -> Vec<u8> {
     let path = format!("{}/fixtures/roster/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read the roster case {path}: {e}"))
 }
+
+/// Logs `user` in to the hub at `url` with the test password and returns the bearer token.
+pub async fn login_token(url: &str, user: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/v1/login"))
+        .json(&serde_json::json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("the hub answers");
+    assert!(resp.status().is_success(), "login as {user} failed: {}", resp.status());
+    let body: fenduo_proto::LoginResponse = resp.json().await.expect("a login response");
+    body.token
+}
