@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use fenduo_proto::{Asset, Playbook, Record, Session, SessionStatus};
+use fenduo_proto::{Asset, Playbook, Session, SessionStatus};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
@@ -575,24 +575,8 @@ fn ts(t: DateTime<Utc>) -> String {
 
 /// The SHA-256s eviction must keep, from the local store: see [`protected_in`].
 pub async fn protected_assets(store: &LocalStore, now: DateTime<Utc>) -> EngineResult<HashSet<String>> {
-    let sessions: Vec<Session> = store
-        .records("session")
-        .await?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Session(s) => Some(s),
-            _ => None,
-        })
-        .collect();
-    let playbooks: Vec<Playbook> = store
-        .records("playbook")
-        .await?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Playbook(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let sessions = store.sessions().await?;
+    let playbooks = store.playbooks().await?;
     Ok(protected_in(&sessions, &playbooks, now))
 }
 

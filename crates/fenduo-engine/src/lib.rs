@@ -259,17 +259,8 @@ impl Engine {
         let client = client_of(&self.inner)?;
         let now = Utc::now() + chrono::Duration::milliseconds(self.connection().clock_offset_ms);
         let protected = cache::protected_assets(&self.inner.store, now).await?;
-        let assets: Vec<fenduo_proto::Asset> = self
-            .inner
-            .store
-            .records("asset")
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Asset(a) if protected.contains(&a.sha256) => Some(a),
-                _ => None,
-            })
-            .collect();
+        let mut assets = self.inner.store.assets().await?;
+        assets.retain(|a| protected.contains(&a.sha256));
         let report = self.inner.cache.prefetch(&client, &assets, progress).await;
         self.inner.cache.evict(&protected).await?;
         Ok(report)
@@ -283,37 +274,13 @@ impl Engine {
     /// What the wall shows, from the local copy.
     pub async fn wall_data(&self) -> EngineResult<WallData> {
         let store = &self.inner.store;
-        let mut groups: Vec<_> = store
-            .records("group")
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Group(g) => Some(g),
-                _ => None,
-            })
-            .collect();
+        let mut groups = store.groups().await?;
         groups.sort_by(|a, b| a.name.cmp(&b.name));
-        let sessions: Vec<Session> = store
-            .records("session")
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Session(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        let sessions = store.sessions().await?;
         let now = Utc::now() + chrono::Duration::milliseconds(self.connection().clock_offset_ms);
         let session = current_session(&sessions, now);
         let mut stages: Vec<_> = match &session {
-            Some(s) => store
-                .records("stage")
-                .await?
-                .into_iter()
-                .filter_map(|r| match r {
-                    Record::Stage(st) if st.session_id == s.id => Some(st),
-                    _ => None,
-                })
-                .collect(),
+            Some(s) => store.stages().await?.into_iter().filter(|st| st.session_id == s.id).collect(),
             None => Vec::new(),
         };
         stages.sort_by_key(|s| s.seq);

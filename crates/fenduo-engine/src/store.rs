@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use fenduo_proto::{Change, GroupStatus, Record};
+use fenduo_proto::{Asset, Change, Group, GroupStatus, Playbook, Record, Session, Stage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -87,6 +87,31 @@ impl LocalStore {
         apply_in(&mut tx, changes, cursor).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Synced records of one kind, typed.
+    async fn typed<T>(&self, kind: &str, pick: impl Fn(Record) -> Option<T>) -> EngineResult<Vec<T>> {
+        Ok(self.records(kind).await?.into_iter().filter_map(pick).collect())
+    }
+
+    pub async fn groups(&self) -> EngineResult<Vec<Group>> {
+        self.typed("group", |r| if let Record::Group(g) = r { Some(g) } else { None }).await
+    }
+
+    pub async fn sessions(&self) -> EngineResult<Vec<Session>> {
+        self.typed("session", |r| if let Record::Session(s) = r { Some(s) } else { None }).await
+    }
+
+    pub async fn stages(&self) -> EngineResult<Vec<Stage>> {
+        self.typed("stage", |r| if let Record::Stage(s) = r { Some(s) } else { None }).await
+    }
+
+    pub async fn playbooks(&self) -> EngineResult<Vec<Playbook>> {
+        self.typed("playbook", |r| if let Record::Playbook(p) = r { Some(p) } else { None }).await
+    }
+
+    pub async fn assets(&self) -> EngineResult<Vec<Asset>> {
+        self.typed("asset", |r| if let Record::Asset(a) = r { Some(a) } else { None }).await
     }
 
     /// Every synced record, of every kind.
