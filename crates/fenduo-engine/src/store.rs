@@ -126,7 +126,8 @@ impl LocalStore {
         Ok(rows.iter().filter_map(|r| serde_json::from_str(r.get::<&str, _>("body")).ok()).collect())
     }
 
-    /// Stores statuses; with `replace`, statuses not in the list are dropped (a snapshot).
+    /// Stores statuses; with `replace`, statuses not in the list are dropped (a snapshot). An
+    /// older status (a late or reordered delta) never overwrites a newer one.
     pub async fn save_statuses(&self, statuses: &[GroupStatus], replace: bool) -> EngineResult<()> {
         let mut tx = self.pool.begin().await?;
         if replace {
@@ -135,7 +136,8 @@ impl LocalStore {
         for s in statuses {
             sqlx::query(
                 "INSERT INTO statuses (group_id, session_id, body) VALUES (?, ?, ?) \
-                 ON CONFLICT(group_id) DO UPDATE SET session_id = excluded.session_id, body = excluded.body",
+                 ON CONFLICT(group_id) DO UPDATE SET session_id = excluded.session_id, body = excluded.body \
+                 WHERE julianday(json_extract(excluded.body, '$.at')) >= julianday(json_extract(statuses.body, '$.at'))",
             )
             .bind(&s.group_id)
             .bind(&s.session_id)
@@ -188,4 +190,33 @@ async fn apply_in(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(at: &str, orders: u32) -> GroupStatus {
+        GroupStatus {
+            group_id: "g1".into(),
+            session_id: "s1".into(),
+            at: chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc),
+            watching: 10,
+            messages_per_min: 1,
+            orders,
+            gmv_fen: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_older_status_never_overwrites_a_newer_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(&dir.path().join("c.sqlite")).await.unwrap();
+        store.save_statuses(&[status("2026-12-05T11:30:00.5Z", 7)], false).await.unwrap();
+        // Whole seconds sort before fractions as text; the comparison must be by time.
+        store.save_statuses(&[status("2026-12-05T11:30:00Z", 3)], false).await.unwrap();
+        assert_eq!(store.statuses().await.unwrap()[0].orders, 7);
+        store.save_statuses(&[status("2026-12-05T11:30:01Z", 9)], false).await.unwrap();
+        assert_eq!(store.statuses().await.unwrap()[0].orders, 9);
+    }
 }
