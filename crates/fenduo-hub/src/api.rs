@@ -282,29 +282,29 @@ async fn ingest(
         }
         checked
     };
-    let with_history: Vec<(GroupStatus, bool)> = {
+    let accepted = checked.len() as u32;
+    // Each status moves from validation to storage to the live stream without being copied.
+    let (statuses, metas): (Vec<GroupStatus>, Vec<_>) = checked.into_iter().unzip();
+    let due: Vec<bool> = {
         let last = state.history.lock().expect("history lock");
-        let mut seen = HashSet::new();
-        checked
+        let mut seen = HashSet::with_capacity(statuses.len());
+        statuses
             .iter()
-            .map(|(s, _)| {
-                let due = seen.insert(s.group_id.clone())
-                    && last.get(&s.group_id).is_none_or(|t| s.at - *t >= state.config.history_interval);
-                (s.clone(), due)
+            .map(|s| {
+                seen.insert(s.group_id.as_str())
+                    && last.get(&s.group_id).is_none_or(|t| s.at - *t >= state.config.history_interval)
             })
             .collect()
     };
-    state.store.ingest(&with_history).await?;
+    let rows: Vec<(GroupStatus, bool)> = statuses.into_iter().zip(due).collect();
+    state.store.ingest(&rows).await?;
     {
         let mut last = state.history.lock().expect("history lock");
-        for (s, due) in &with_history {
-            if *due {
-                last.insert(s.group_id.clone(), s.at);
-            }
+        for (s, _) in rows.iter().filter(|(_, due)| *due) {
+            last.insert(s.group_id.clone(), s.at);
         }
     }
-    let accepted = checked.len() as u32;
-    state.live.publish(checked);
+    state.live.publish(rows.into_iter().map(|(s, _)| s).zip(metas));
     Ok(Json(IngestReport { accepted }))
 }
 
@@ -377,13 +377,22 @@ pub fn validate_sample(
 
 /// Parses JSON, naming the path of the first offending field.
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> HubResult<T> {
+    // The common case parses at full speed; only a refused body is read again to find the path.
+    let plain = match serde_json::from_slice(body) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = if path == "." { "body".to_string() } else { path };
-        HubError::invalid("invalid_body", field, format!("{inner}"))
-    })
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if path == "." { "body".to_string() } else { path };
+            Err(HubError::invalid("invalid_body", field, format!("{inner}")))
+        }
+        // Valid as far as the value goes, refused for what follows it (trailing characters).
+        Ok(_) => Err(HubError::invalid("invalid_body", "body", plain.to_string())),
+    }
 }
 
 /// Each sample with its 1-based line number.
