@@ -57,9 +57,10 @@ impl RestartableHub {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
+        if let Some(mut task) = self.task.take() {
             // Graceful shutdown waits for open requests; a stuck one is cut after a second.
-            if tokio::time::timeout(Duration::from_secs(1), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(1), &mut task).await.is_err() {
+                task.abort();
                 tracing_note("hub shutdown took over a second; cut");
             }
         }

@@ -304,7 +304,25 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state)
+}
+
+/// Runs each request in its own task, so a client that hangs up mid-request cannot cancel its
+/// handler halfway through a database transaction. (The fault suite found that a cancelled
+/// `BEGIN IMMEDIATE` could go back to the pool still open, holding the write lock.) What the hub
+/// started, it finishes: a mutation whose answer is lost is still applied once.
+async fn run_to_completion(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            use axum::response::IntoResponse;
+            HubError::Internal(format!("request task failed: {e}")).into_response()
+        }
+    }
 }
 
 #[cfg(test)]
