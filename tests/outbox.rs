@@ -30,10 +30,7 @@ async fn hub_notes(hub: &TestHub) -> Vec<String> {
 async fn changes_made_offline_survive_a_restart_and_are_sent_once_in_order() {
     let hub = TestHub::seeded().await;
     let proxy = FaultProxy::start(hub.addr).await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&proxy.url(), "trainer", PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, data) = fenduo_tests::engine_driven_by_test(&proxy.url(), "trainer").await;
 
     proxy.set(ProxyMode::Offline);
     for text in ["第一条：开场偏慢", "第二条：福利讲得清楚", "第三条：收尾提醒回放"]
@@ -71,10 +68,7 @@ async fn changes_made_offline_survive_a_restart_and_are_sent_once_in_order() {
 async fn a_lost_answer_is_retried_with_the_same_id_and_applied_once() {
     let hub = TestHub::seeded().await;
     let proxy = FaultProxy::start(hub.addr).await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&proxy.url(), "trainer", PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&proxy.url(), "trainer").await;
 
     engine.submit(note("答复丢失也只记一次")).await.unwrap();
     proxy.set(ProxyMode::CutResponses);
@@ -130,10 +124,7 @@ async fn hub_notes_by(hub: &TestHub) -> Vec<(String, String)> {
 async fn a_note_queued_by_one_user_is_not_sent_under_anothers_login() {
     let hub = TestHub::seeded().await;
     let proxy = FaultProxy::start(hub.addr).await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&proxy.url(), "trainer", PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, data) = fenduo_tests::engine_driven_by_test(&proxy.url(), "trainer").await;
 
     proxy.set(ProxyMode::Offline);
     engine.submit(note("培训师离线时写的备注")).await.unwrap();
@@ -238,10 +229,7 @@ fn big_note() -> MutationOp {
 async fn an_entry_the_hub_refuses_as_too_large_leaves_the_queue_and_the_next_one_is_sent() {
     let hub = TestHub::seeded().await;
     let url = size_limited_front(hub.addr, 8 * 1024, "413 Payload Too Large").await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&url, "trainer", PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&url, "trainer").await;
 
     engine.submit(big_note()).await.unwrap();
     engine.submit(note("正常的一条")).await.unwrap();
@@ -265,10 +253,7 @@ async fn an_entry_the_hub_refuses_as_too_large_leaves_the_queue_and_the_next_one
 async fn a_transient_whole_batch_error_keeps_every_entry_pending() {
     let hub = TestHub::seeded().await;
     let url = size_limited_front(hub.addr, 8 * 1024, "503 Service Unavailable").await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&url, "trainer", PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&url, "trainer").await;
 
     engine.submit(big_note()).await.unwrap();
     engine.submit(note("正常的一条")).await.unwrap();

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use fenduo_engine::Engine;
 use fenduo_hub::seed;
 use fenduo_proto::{ChangePage, Record};
-use fenduo_tests::{TestHub, PASSWORD};
+use fenduo_tests::TestHub;
 
 async fn token(hub: &TestHub, user: &str) -> String {
     fenduo_tests::login_token(&hub.url(), user).await
@@ -67,10 +67,7 @@ async fn small_pages_deliver_exactly_what_one_big_page_does() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_group_reaches_clients_as_a_tombstone_and_only_its_own_distributor_sees_it() {
     let hub = TestHub::seeded().await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&hub.url(), seed::DEMO_COORDINATOR, PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&hub.url(), seed::DEMO_COORDINATOR).await;
     engine.sync_once().await.unwrap();
     let before = local_groups(&engine).await;
     let wall = engine.wall_data().await.unwrap();
@@ -101,10 +98,7 @@ async fn a_deleted_group_reaches_clients_as_a_tombstone_and_only_its_own_distrib
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_behind_the_purge_horizon_resyncs_from_the_start() {
     let hub = TestHub::seeded().await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&hub.url(), seed::DEMO_COORDINATOR, PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&hub.url(), seed::DEMO_COORDINATOR).await;
     engine.sync_once().await.unwrap();
     let old_cursor = {
         let coord = token(&hub, seed::DEMO_COORDINATOR).await;
@@ -138,10 +132,7 @@ async fn a_client_behind_the_purge_horizon_resyncs_from_the_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_change_is_skipped_while_the_hub_is_written_during_sync() {
     let hub = TestHub::seeded().await;
-    let data = tempfile::tempdir().unwrap();
-    let engine = Engine::open(data.path()).await.unwrap();
-    engine.login(&hub.url(), seed::DEMO_COORDINATOR, PASSWORD).await.unwrap();
-    engine.stop();
+    let (engine, _data) = fenduo_tests::engine_driven_by_test(&hub.url(), seed::DEMO_COORDINATOR).await;
     let mut groups = engine.wall_data().await.unwrap().groups;
     if groups.is_empty() {
         engine.sync_once().await.unwrap();

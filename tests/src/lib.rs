@@ -193,3 +193,13 @@ pub async fn login_token(url: &str, user: &str) -> String {
     let body: fenduo_proto::LoginResponse = resp.json().await.expect("a login response");
     body.token
 }
+
+/// A client engine in a fresh data folder, logged in to `url` as `user` and stopped, so a test
+/// drives sync and the outbox step by step. Keep the folder alive as long as the engine.
+pub async fn engine_driven_by_test(url: &str, user: &str) -> (fenduo_engine::Engine, TempDir) {
+    let data = tempfile::tempdir().expect("temp dir");
+    let engine = fenduo_engine::Engine::open(data.path()).await.expect("engine opens");
+    engine.login(url, user, PASSWORD).await.expect("login");
+    engine.stop();
+    (engine, data)
+}
